@@ -1,0 +1,418 @@
+"""WebSocket consumers: connection state only. Queue order, claims and privacy live in services.
+
+Each consumer remembers the last message id (`seq`) it has sent for a chat. Messages reach it
+as layer nudges or as answers to its own writes, in any order; whenever one arrives past a gap
+the consumer reads the missing ones from the database first, so a lost or late nudge never
+loses or reorders a message.
+"""
+
+import asyncio
+import logging
+import time
+
+from channels.db import aclose_old_connections, database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+
+from . import notify, protocol, services
+from .protocol import FrameError
+from .services import ChatError
+
+log = logging.getLogger(__name__)
+
+CLOSE_FORBIDDEN = 4403
+CLOSE_FLOOD = 4429
+
+db = database_sync_to_async
+
+
+class RateLimiter:
+    """At most `limit` frames per `window` seconds (a token bucket), per socket."""
+
+    def __init__(self, limit: int, window: float):
+        self.limit, self.rate = limit, limit / window
+        self.tokens, self.stamp = float(limit), time.monotonic()
+        self.refused = 0
+
+    def allow(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.limit, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            self.refused = 0
+            return True
+        self.refused += 1
+        return False
+
+
+class _Sweeper:
+    """One background sweep per process: ends chats of vanished askers, requeues orphans."""
+
+    task: asyncio.Task | None = None
+
+    @classmethod
+    def ensure_running(cls):
+        if cls.task is None or cls.task.done():
+            cls.task = asyncio.get_running_loop().create_task(cls.run())
+
+    @classmethod
+    async def run(cls):
+        while True:
+            await asyncio.sleep(settings.CHAT_SWEEP_SECONDS)
+            try:
+                await db(services.sweep)()
+            except Exception:
+                log.exception("sweep failed; retrying at the next interval")
+
+
+class BaseChatConsumer(AsyncJsonWebsocketConsumer):
+    parser = None  # set by subclasses
+
+    async def connect(self):
+        self.limiter = RateLimiter(settings.CHAT_RATE_MESSAGES, settings.CHAT_RATE_WINDOW)
+        self.groups_joined: set[str] = set()
+        self.heartbeat = None
+        _Sweeper.ensure_running()
+
+    async def join(self, group: str):
+        if group not in self.groups_joined:
+            await self.channel_layer.group_add(group, self.channel_name)
+            self.groups_joined.add(group)
+
+    async def leave(self, group: str):
+        if group in self.groups_joined:
+            self.groups_joined.discard(group)
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def disconnect(self, code):
+        if self.heartbeat:
+            self.heartbeat.cancel()
+        for group in list(self.groups_joined):
+            try:
+                await self.leave(group)
+            except Exception:
+                # The layer may be down (Redis restarting); its groups expire on their own.
+                self.groups_joined.discard(group)
+
+    def start_heartbeat(self, touch):
+        async def beat():
+            while True:
+                await asyncio.sleep(settings.CHAT_HEARTBEAT_SECONDS)
+                try:
+                    await db(touch)()
+                except Exception:
+                    log.warning("heartbeat failed; retrying")
+
+        if self.heartbeat is None:
+            self.heartbeat = asyncio.get_running_loop().create_task(beat())
+
+    async def receive(self, text_data=None, bytes_data=None):
+        if not self.limiter.allow():
+            await self.send_json(
+                protocol.error_frame("rate_limited", "Too many frames; slow down and resend.")
+            )
+            if self.limiter.refused > settings.CHAT_RATE_MESSAGES * 5:
+                await self.close(code=CLOSE_FLOOD)
+            return
+        try:
+            frame = type(self).parser(text_data)
+        except FrameError as error:
+            await self.send_json(error.as_frame())
+            if error.close:
+                await self.close()
+            return
+        try:
+            await getattr(self, f"handle_{frame.type}")(frame)
+        except ChatError as error:
+            await self.send_json(error.as_frame())
+
+    @classmethod
+    async def encode_json(cls, content):
+        return protocol.dumps(content)
+
+
+class AskerConsumer(BaseChatConsumer):
+    """`/ws/ask/<slug>/`: one anonymous asker; no cookie, no session."""
+
+    parser = staticmethod(protocol.parse_asker_frame)
+
+    async def connect(self):
+        await super().connect()
+        self.slug = self.scope["url_route"]["kwargs"]["slug"]
+        self.chat_id = None
+        self.last_seq = 0
+        self.position = None
+        await self.accept()
+
+    async def disconnect(self, code):
+        if self.chat_id:
+            # The grace period for the asker to come back counts from now.
+            try:
+                await db(services.touch_asker)(self.chat_id)
+            except Exception:
+                log.warning("could not record the asker's departure")
+        await super().disconnect(code)
+
+    async def _attach(self, answer: services.Answer, queued: bool):
+        self.chat_id, self.last_seq = answer.chat_id, answer.seq
+        await self.join(notify.chat_group(self.chat_id))
+        if queued:
+            await self.join(notify.queue_group(self.slug))
+        self.start_heartbeat(lambda: services.touch_asker(self.chat_id))
+
+    async def handle_start(self, frame):
+        if self.chat_id:
+            raise ChatError("invalid", "This connection already has a chat; end it first.")
+        answer = await db(services.enqueue_asker)(
+            self.slug, language=frame.language, ip=services.client_ip(self.scope)
+        )
+        if answer.chat_id:
+            await self._attach(answer, queued=True)
+            self.position = answer.frames[0]["position"]
+        for out in answer.frames:
+            await self.send_json(out)
+
+    async def handle_resume(self, frame):
+        answer = await db(services.resume_chat)(frame.token)
+        if self.chat_id and self.chat_id != answer.chat_id:
+            await self.leave(notify.chat_group(self.chat_id))
+        queued = answer.frames[-1]["type"] == "position"
+        await self._attach(answer, queued=queued)
+        for out in answer.frames:
+            await self.send_json(out)
+        self.position = answer.frames[-1].get("position")
+        # Anything posted between reading the history and joining the group.
+        await self._catch_up()
+
+    async def handle_message(self, frame):
+        chat_id = self._require_chat()
+        message = await db(services.post_message)(chat_id, "asker", frame.text)
+        await self._deliver(message.seq, services.message_frame(message))
+
+    async def handle_typing(self, frame):
+        await notify.typing(self._require_chat(), by="asker")
+
+    async def handle_end(self, frame):
+        chat_id = self._require_chat()
+        await db(services.end_chat)(chat_id, by="asker")
+        await self._ended(protocol.ended_frame("asker"))
+
+    def _require_chat(self) -> int:
+        if not self.chat_id:
+            raise ChatError("not_found", "There is no chat on this connection; start or resume.")
+        return self.chat_id
+
+    async def _catch_up(self):
+        for message in await db(services.messages_after)(self.chat_id, self.last_seq):
+            await self.send_json(services.message_frame(message))
+            self.last_seq = message.seq
+
+    async def _deliver(self, seq: int, frame: dict):
+        if seq <= self.last_seq:
+            return  # already sent (the nudge for our own echo, or a catch-up)
+        if seq > self.last_seq + 1:
+            await self._catch_up()
+            return
+        await self.send_json(frame)
+        self.last_seq = seq
+
+    async def _ended(self, frame):
+        if self.chat_id is None:
+            return
+        await self.leave(notify.chat_group(self.chat_id))
+        await self.leave(notify.queue_group(self.slug))
+        self.chat_id = None
+        if self.heartbeat:
+            self.heartbeat.cancel()
+            self.heartbeat = None
+        await self.send_json(frame)
+
+    async def chat_event(self, event):
+        frame = event.get("asker")
+        if frame is None or self.chat_id is None:
+            return
+        await aclose_old_connections()
+        kind = frame["type"]
+        if kind == "message":
+            await self._deliver(frame["id"], frame)
+        elif kind == "ended":
+            await self._ended(frame)
+        else:
+            if kind == "assigned":
+                await self.leave(notify.queue_group(self.slug))
+                self.position = None
+            elif kind == "position":
+                await self.join(notify.queue_group(self.slug))
+                self.position = frame["position"]
+            await self.send_json(frame)
+
+    async def queue_order(self, event):
+        if self.chat_id in event["order"]:
+            position = event["order"].index(self.chat_id) + 1
+            if position != self.position:
+                self.position = position
+                await self.send_json(protocol.position_frame(position))
+
+    async def queue_length(self, event):
+        pass  # only helpers care
+
+
+class HelperConsumer(BaseChatConsumer):
+    """`/ws/helper/`: a logged-in helper's console; on duty for their lines while open."""
+
+    parser = staticmethod(protocol.parse_helper_frame)
+
+    async def connect(self):
+        await super().connect()
+        user = self.scope.get("user")
+        self.helper = await db(_helper_of)(user)
+        if self.helper is None:
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        self.chats: dict[int, int] = {}  # chat id -> last seq sent
+        await self.accept()
+        await db(services.start_duty)(self.helper, self.channel_name)
+        self.start_heartbeat(lambda: services.touch_duty(self.channel_name))
+        await self.join(notify.helper_group(self.helper.pk))
+        lines = await db(services.helper_lines)(self.helper)
+        for line in lines:
+            await self.join(notify.helpers_group(line.slug))
+        for line in lines:
+            length = await db(_queue_length)(line)
+            await self.send_json(protocol.queue_frame(line.slug, length))
+        for chat in await db(services.helper_chats)(self.helper):
+            await self._open_chat(await db(services.helper_chat_answer)(chat))
+
+    async def disconnect(self, code):
+        if getattr(self, "helper", None) is not None:
+            try:
+                await db(services.end_duty)(self.channel_name)
+            except Exception:
+                log.warning("could not record the helper's departure")
+        await super().disconnect(code)
+
+    async def _open_chat(self, answer: services.Answer):
+        self.chats[answer.chat_id] = answer.seq
+        await self.join(notify.chat_group(answer.chat_id))
+        for out in answer.frames:
+            await self.send_json(out)
+        await self._catch_up(answer.chat_id)
+
+    async def _catch_up(self, chat_id: int):
+        for message in await db(services.messages_after)(chat_id, self.chats[chat_id]):
+            await self.send_json(services.message_frame(message, chat_id))
+            self.chats[chat_id] = message.seq
+
+    async def _deliver(self, chat_id: int, seq: int, frame: dict):
+        last = self.chats.get(chat_id)
+        if last is None or seq <= last:
+            return
+        if seq > last + 1:
+            await self._catch_up(chat_id)
+            return
+        await self.send_json(frame)
+        self.chats[chat_id] = seq
+
+    def _own(self, chat_id: int) -> int:
+        if chat_id not in self.chats:
+            raise ChatError("not_found", "No such chat of yours; it may have ended.")
+        return chat_id
+
+    async def handle_accept_next(self, frame):
+        answer = await db(services.accept_next)(self.helper, frame.service)
+        if answer.chat_id:
+            await self._open_chat(answer)
+            await notify.helper_chat_taken(self.helper.pk, answer.chat_id, self.channel_name)
+        else:
+            for out in answer.frames:
+                await self.send_json(out)
+
+    async def handle_message(self, frame):
+        message = await db(services.post_message)(
+            frame.chat, "helper", frame.text, helper=self.helper
+        )
+        if frame.chat not in self.chats:  # taken in another tab of the same helper
+            chat = await db(services.own_chat)(self.helper, frame.chat)
+            await self._open_chat(await db(services.helper_chat_answer)(chat))
+        await self._deliver(frame.chat, message.seq, services.message_frame(message, frame.chat))
+
+    async def handle_typing(self, frame):
+        await notify.typing(self._own(frame.chat), by="helper")
+
+    async def handle_end(self, frame):
+        await self.end_with(frame)
+
+    async def end_with(self, frame):
+        """Overridden by follow-ups (section 5); the plain end records topics."""
+        await db(services.end_chat_by_helper)(self.helper, frame.chat, frame.topics)
+        await self._ended(protocol.ended_frame("helper", chat_id=frame.chat))
+
+    async def handle_bar(self, frame):
+        await db(services.bar_asker)(self.helper, frame.chat, frame.hours, frame.topics)
+        await self._ended(protocol.ended_frame("helper", chat_id=frame.chat))
+
+    async def handle_pause(self, frame):
+        await db(_set_paused)(self.channel_name, frame.paused)
+        await self.send_json({"type": "paused", "paused": frame.paused})
+
+    async def _ended(self, frame):
+        chat_id = frame["chat"]
+        if self.chats.pop(chat_id, None) is None:
+            return
+        await self.leave(notify.chat_group(chat_id))
+        await self.send_json(frame)
+
+    async def chat_event(self, event):
+        frame = event.get("helper")
+        if frame is None or frame.get("chat") not in self.chats:
+            return
+        await aclose_old_connections()
+        if frame["type"] == "message":
+            await self._deliver(frame["chat"], frame["id"], frame)
+        elif frame["type"] == "ended":
+            await self._ended(frame)
+        else:
+            await self.send_json(frame)
+
+    async def queue_length(self, event):
+        await self.send_json(protocol.queue_frame(event["service"], event["length"]))
+
+    async def helper_chat(self, event):
+        """Another socket of this helper took a chat: show it here too."""
+        if event["origin"] == self.channel_name or event["chat"] in self.chats:
+            return
+        await aclose_old_connections()
+        chat = await db(_own_chat_or_none)(self.helper, event["chat"])
+        if chat is not None:
+            await self._open_chat(await db(services.helper_chat_answer)(chat))
+
+    async def helper_logout(self, event):
+        await self.close(code=CLOSE_FORBIDDEN)
+
+
+def _helper_of(user):
+    if user is None or not user.is_authenticated or not user.is_active:
+        return None
+    from .models import HelperProfile
+
+    return HelperProfile.objects.filter(user=user).first()
+
+
+def _queue_length(line) -> int:
+    from .models import Chat
+
+    return Chat.objects.queued().filter(line=line).count()
+
+
+def _own_chat_or_none(helper, chat_id):
+    try:
+        return services.own_chat(helper, chat_id)
+    except ChatError:
+        return None
+
+
+def _set_paused(channel_name: str, paused: bool) -> None:
+    from .models import DutySession
+
+    DutySession.objects.filter(channel_name=channel_name).update(paused=paused)

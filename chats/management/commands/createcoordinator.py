@@ -1,0 +1,18 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from chats.accounts import AccountError, create_coordinator
+
+
+class Command(BaseCommand):
+    help = "Create a coordinator account: Django admin for lines, hours, shifts and statistics."
+
+    def add_arguments(self, parser):
+        parser.add_argument("username")
+        parser.add_argument("--password", required=True)
+
+    def handle(self, *args, username, password, **options):
+        try:
+            create_coordinator(username, password)
+        except AccountError as error:
+            raise CommandError(str(error)) from None
+        self.stdout.write(self.style.SUCCESS(f"Coordinator {username!r} created."))

@@ -1,0 +1,22 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from chats.accounts import AccountError, create_helper
+
+
+class Command(BaseCommand):
+    help = "Create a helper account (professional or peer) for one or more service lines."
+
+    def add_arguments(self, parser):
+        parser.add_argument("username")
+        parser.add_argument("--password", required=True)
+        parser.add_argument("--role", required=True, help="professional or peer")
+        parser.add_argument("--display-name", required=True, help="the name askers see")
+        parser.add_argument("--service", action="append", required=True, help="a line's slug")
+
+    def handle(self, *args, username, password, role, display_name, service, **options):
+        try:
+            helper = create_helper(username, password, role, display_name, service)
+        except AccountError as error:
+            raise CommandError(str(error)) from None
+        lines = ", ".join(helper.lines.values_list("slug", flat=True))
+        self.stdout.write(self.style.SUCCESS(f"Helper {username!r} ({role}) created for {lines}."))

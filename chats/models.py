@@ -1,0 +1,161 @@
+"""Service lines, helpers, and the live state of one-to-one chats.
+
+A Chat row and its Messages exist only while the chat lives: `end_chat` counts what statistics
+need and deletes both, so no ended conversation leaves a row, a text, a token or an address.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ServiceLine(models.Model):
+    class Kind(models.TextChoices):
+        ONE_TO_ONE = "one_to_one", _("one-to-one chat")
+        GROUP = "group", _("group chat")
+
+    slug = models.SlugField(unique=True)
+    name = models.CharField(_("name (Finnish)"), max_length=120)
+    name_sv = models.CharField(_("name (Swedish)"), max_length=120, blank=True)
+    name_en = models.CharField(_("name (English)"), max_length=120, blank=True)
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.ONE_TO_ONE)
+    description = models.TextField(_("who the line is for"), blank=True)
+    rules = models.TextField(
+        _("confidentiality and rules"),
+        blank=True,
+        help_text=_("Shown to the asker, who accepts it before the chat starts."),
+    )
+    active = models.BooleanField(default=True)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "slug"]
+        verbose_name = _("service line")
+        verbose_name_plural = _("service lines")
+
+    def __str__(self):
+        return self.name
+
+    def localized_name(self, language: str) -> str:
+        return {"sv": self.name_sv, "en": self.name_en}.get(language) or self.name
+
+
+class HelperProfile(models.Model):
+    class Role(models.TextChoices):
+        PROFESSIONAL = "professional", _("professional")
+        PEER = "peer", _("peer helper (chatvertainen)")
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="helper"
+    )
+    display_name = models.CharField(
+        _("display name"), max_length=60, help_text=_("The only name an asker sees.")
+    )
+    role = models.CharField(max_length=12, choices=Role.choices)
+    lines = models.ManyToManyField(ServiceLine, related_name="helpers", verbose_name=_("lines"))
+
+    class Meta:
+        verbose_name = _("helper")
+        verbose_name_plural = _("helpers")
+
+    def __str__(self):
+        return f"{self.display_name} ({self.get_role_display()})"
+
+
+class DutySession(models.Model):
+    """One open helper console socket: the helper is on duty for their lines while it is fresh."""
+
+    helper = models.ForeignKey(HelperProfile, on_delete=models.CASCADE, related_name="duty")
+    channel_name = models.CharField(max_length=200, unique=True)
+    started_at = models.DateTimeField()
+    seen_at = models.DateTimeField(db_index=True)
+    paused = models.BooleanField(default=False)
+    # False once the socket closed; the row stays until the helper's grace period is over.
+    connected = models.BooleanField(default=True)
+
+    class Meta:
+        verbose_name = _("on-duty connection")
+        verbose_name_plural = _("on-duty connections")
+
+    def __str__(self):
+        return f"{self.helper} since {self.started_at:%H:%M}"
+
+
+class ChatQuerySet(models.QuerySet):
+    def queued(self):
+        return self.filter(status=Chat.Status.QUEUED)
+
+    def active(self):
+        return self.filter(status=Chat.Status.ACTIVE)
+
+    def general_queue(self, line_id: int):
+        """The line's queue in serving order: longest waiting first."""
+        return self.queued().filter(line_id=line_id).order_by("queued_at", "pk")
+
+
+class Chat(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        ACTIVE = "active", _("active")
+
+    line = models.ForeignKey(ServiceLine, on_delete=models.PROTECT, related_name="chats")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    # Secrets live only while the chat does: the row is deleted when it ends.
+    token = models.CharField(max_length=64, unique=True)
+    asker_ip = models.GenericIPAddressField(null=True, blank=True)
+    language = models.CharField(max_length=2, default="fi")
+    helper = models.ForeignKey(
+        HelperProfile, null=True, blank=True, on_delete=models.SET_NULL, related_name="chats"
+    )
+    queued_at = models.DateTimeField(db_index=True)
+    assigned_at = models.DateTimeField(null=True, blank=True)
+    last_seq = models.PositiveIntegerField(default=0)
+    asker_seen_at = models.DateTimeField()
+    # Whether this chat came back to the queue because its helper vanished: it then goes first.
+    requeued = models.BooleanField(default=False)
+
+    objects = ChatQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("live chat")
+        verbose_name_plural = _("live chats")
+        indexes = [models.Index(fields=["line", "status", "queued_at"])]
+
+    def __str__(self):
+        return f"{self.line.slug} #{self.pk} ({self.status})"
+
+
+class Message(models.Model):
+    class Sender(models.TextChoices):
+        ASKER = "asker", _("asker")
+        HELPER = "helper", _("helper")
+        SYSTEM = "system", _("system")
+
+    chat = models.ForeignKey(Chat, on_delete=models.CASCADE, related_name="messages")
+    seq = models.PositiveIntegerField()
+    sender = models.CharField(max_length=6, choices=Sender.choices)
+    text = models.TextField()
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["chat", "seq"], name="message_seq_unique")]
+        ordering = ["seq"]
+
+    def __str__(self):
+        return f"chat {self.chat_id} #{self.seq} ({self.sender})"  # never the text
+
+
+class Bar(models.Model):
+    """A helper barred an asker's address for a while: kept as a keyed hash, never in clear."""
+
+    address_hash = models.CharField(max_length=64, db_index=True)
+    line = models.ForeignKey(ServiceLine, on_delete=models.CASCADE, null=True, blank=True)
+    until = models.DateTimeField(db_index=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("bar")
+        verbose_name_plural = _("bars")
+
+    def __str__(self):
+        return f"bar until {self.until:%Y-%m-%d %H:%M}"

@@ -1,0 +1,87 @@
+"""The only caller of channel_layer.group_send.
+
+Every nudge is sent after the transaction commits: the database is the truth, the layer only
+says "something new". A lost nudge costs a reconnect and a `resume`, never a message.
+"""
+
+import logging
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+log = logging.getLogger(__name__)
+
+
+def chat_group(chat_id: int) -> str:
+    return f"chat.{chat_id}"
+
+
+def queue_group(slug: str) -> str:
+    """Askers waiting on a line."""
+    return f"queue.{slug}"
+
+
+def helpers_group(slug: str) -> str:
+    """Helper consoles of a line."""
+    return f"helpers.{slug}"
+
+
+def helper_group(helper_id: int) -> str:
+    """Every open console socket of one helper."""
+    return f"helper.{helper_id}"
+
+
+def _send(group: str, event: dict) -> None:
+    def send():
+        try:
+            async_to_sync(get_channel_layer().group_send)(group, event)
+        except Exception:
+            # The layer is down (e.g. Redis restarting): clients resume from the database.
+            log.warning("channel layer unavailable; %s not nudged", event["type"])
+
+    transaction.on_commit(send)
+
+
+def chat(chat_id: int, *, asker: dict | None = None, helper: dict | None = None, seq=None) -> None:
+    """Tell both sides of a chat: `asker` goes to the asker's socket, `helper` to the helper's."""
+    _send(chat_group(chat_id), {"type": "chat.event", "asker": asker, "helper": helper, "seq": seq})
+
+
+def queue_changed(slug: str, order: list[int] | None, length: int) -> None:
+    """The line's queue changed: helpers get the length, waiting askers the new order."""
+    _send(helpers_group(slug), {"type": "queue.length", "service": slug, "length": length})
+    if order is not None:
+        _send(queue_group(slug), {"type": "queue.order", "order": order})
+
+
+def helper(helper_id: int, event_type: str, **payload) -> None:
+    _send(helper_group(helper_id), {"type": event_type, **payload})
+
+
+# --- From the event loop (consumers): no transaction to wait for -------------------------------
+
+
+async def _asend(group: str, event: dict) -> None:
+    try:
+        await get_channel_layer().group_send(group, event)
+    except Exception:
+        log.warning("channel layer unavailable; %s not nudged", event["type"])
+
+
+async def typing(chat_id: int, *, by: str) -> None:
+    """Typing is a transient hint: never stored, lost without harm."""
+    from . import protocol
+
+    if by == "asker":
+        event = {"type": "chat.event", "asker": None, "helper": protocol.typing_frame(chat_id)}
+    else:
+        event = {"type": "chat.event", "asker": protocol.typing_frame(), "helper": None}
+    await _asend(chat_group(chat_id), event)
+
+
+async def helper_chat_taken(helper_id: int, chat_id: int, origin: str) -> None:
+    """Other open consoles of the same helper show the chat too."""
+    await _asend(
+        helper_group(helper_id), {"type": "helper.chat", "chat": chat_id, "origin": origin}
+    )

@@ -1,0 +1,237 @@
+"""The wire format: parse and validate incoming frames, build outgoing ones.
+
+Parsers never raise anything but FrameError, whatever bytes arrive; frame builders are the only
+place where the contract's field names are spelled.
+"""
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.conf import settings
+
+LANGUAGES = ("fi", "sv", "en")
+MAX_TOKEN_CHARS = 128
+MAX_SLUG_CHARS = 50
+MAX_TOPICS = 20
+
+
+class FrameError(Exception):
+    """Bad input from a client. `close` says whether the connection ends with it."""
+
+    def __init__(self, code: str, message: str, close: bool = False):
+        super().__init__(message)
+        self.code, self.message, self.close = code, message, close
+
+    def as_frame(self) -> dict:
+        return error_frame(self.code, self.message)
+
+
+@dataclass
+class Frame:
+    type: str
+    fields: dict = field(default_factory=dict)
+
+    def __getattr__(self, name):
+        try:
+            return self.fields[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def _text(value, *, name="text") -> str:
+    if not isinstance(value, str):
+        raise FrameError("invalid", f"'{name}' must be a string.")
+    if len(value) > settings.CHAT_MAX_MESSAGE_CHARS:
+        raise FrameError(
+            "too_long", f"A message can be at most {settings.CHAT_MAX_MESSAGE_CHARS} characters."
+        )
+    if not value.strip():
+        raise FrameError("invalid", "A message cannot be empty.")
+    return value
+
+
+def _short(value, name: str, limit: int, *, optional=False) -> str | None:
+    if value is None and optional:
+        return None
+    if not isinstance(value, str) or not value or len(value) > limit:
+        raise FrameError("invalid", f"'{name}' must be a string of 1–{limit} characters.")
+    return value
+
+
+def _chat_id(value) -> int:
+    # bool is an int in Python; a chat id is never true/false.
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**63:
+        raise FrameError("invalid", "'chat' must be a chat id (a positive integer).")
+    return value
+
+
+def _language(value) -> str:
+    if value is None:
+        return "fi"
+    if value not in LANGUAGES:
+        raise FrameError("invalid", "'language' must be one of fi, sv, en.")
+    return value
+
+
+def _topics(value) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or len(value) > MAX_TOPICS:
+        raise FrameError("invalid", f"'topics' must be a list of at most {MAX_TOPICS} slugs.")
+    return [_short(topic, "topics", MAX_SLUG_CHARS) for topic in value]
+
+
+def _time(value, name: str, *, optional=True) -> datetime | None:
+    if value is None and optional:
+        return None
+    if not isinstance(value, str) or len(value) > 40:
+        raise FrameError("invalid", f"'{name}' must be an ISO 8601 time.")
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise FrameError("invalid", f"'{name}' must be an ISO 8601 time.") from None
+    if moment.tzinfo is None:
+        from scheduling.hours import HELSINKI
+
+        moment = moment.replace(tzinfo=HELSINKI)
+    return moment
+
+
+def _positive_int(value, name: str, limit: int, *, optional=True) -> int | None:
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= limit:
+        raise FrameError("invalid", f"'{name}' must be a whole number from 1 to {limit}.")
+    return value
+
+
+ASKER_FRAMES = {
+    "start": lambda f: {
+        "language": _language(f.get("language")),
+        "code": _short(f.get("code"), "code", 64, optional=True),
+    },
+    "resume": lambda f: {"token": _short(f.get("token"), "token", MAX_TOKEN_CHARS)},
+    "message": lambda f: {"text": _text(f.get("text"))},
+    "typing": lambda f: {},
+    "end": lambda f: {},
+}
+
+HELPER_FRAMES = {
+    "accept_next": lambda f: {"service": _short(f.get("service"), "service", MAX_SLUG_CHARS)},
+    "message": lambda f: {"chat": _chat_id(f.get("chat")), "text": _text(f.get("text"))},
+    "typing": lambda f: {"chat": _chat_id(f.get("chat"))},
+    "end": lambda f: {
+        "chat": _chat_id(f.get("chat")),
+        "topics": _topics(f.get("topics")),
+        "follow_up_at": _time(f.get("follow_up_at"), "follow_up_at"),
+    },
+    # Additions to the contract (docs/protocol.md).
+    "bar": lambda f: {
+        "chat": _chat_id(f.get("chat")),
+        "hours": _positive_int(f.get("hours"), "hours", 24 * 90),
+        "topics": _topics(f.get("topics")),
+    },
+    "pause": lambda f: {"paused": bool(f.get("paused", True))},
+}
+
+
+def parse(text_data, allowed: dict) -> Frame:
+    """Parse one client frame against a table of types; raise FrameError on anything else."""
+    if text_data is None:
+        raise FrameError("bad_json", "Frames must be JSON text, not binary.")
+    if len(text_data) > settings.CHAT_MAX_FRAME_BYTES:
+        raise FrameError("too_long", "The frame is too large.")
+    try:
+        data = json.loads(text_data)
+    except (ValueError, RecursionError):
+        raise FrameError("bad_json", "The frame is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise FrameError("bad_json", "A frame must be a JSON object with a 'type'.")
+    kind = data.get("type")
+    if not isinstance(kind, str) or kind not in allowed:
+        shown = kind if isinstance(kind, str) and len(kind) <= 40 else "?"
+        raise FrameError("unknown_type", f"Unknown frame type {shown!r}.")
+    return Frame(kind, allowed[kind](data))
+
+
+def parse_asker_frame(text_data) -> Frame:
+    return parse(text_data, ASKER_FRAMES)
+
+
+def parse_helper_frame(text_data) -> Frame:
+    return parse(text_data, HELPER_FRAMES)
+
+
+# --- Outgoing frames ---------------------------------------------------------------------------
+
+
+def dumps(frame: dict) -> str:
+    return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
+
+
+def iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    from scheduling.hours import HELSINKI
+
+    return moment.astimezone(HELSINKI).isoformat()
+
+
+def error_frame(code: str, message: str) -> dict:
+    return {"type": "error", "code": code, "message": message}
+
+
+def closed_frame(opens_at: datetime | None) -> dict:
+    return {"type": "closed", "opens_at": iso(opens_at)}
+
+
+def queued_frame(token: str, position: int) -> dict:
+    return {"type": "queued", "token": token, "position": position}
+
+
+def position_frame(position: int) -> dict:
+    return {"type": "position", "position": position}
+
+
+def asker_assigned_frame(name: str, role: str) -> dict:
+    return {"type": "assigned", "helper": {"name": name, "role": role}}
+
+
+def helper_assigned_frame(chat_id: int, service: str, ip: str | None) -> dict:
+    return {"type": "assigned", "chat": chat_id, "service": service, "ip": ip}
+
+
+def message_frame(seq: int, sender: str, text: str, sent_at: datetime, chat_id=None) -> dict:
+    frame = {"type": "message", "id": seq, "sender": sender, "text": text, "sent_at": iso(sent_at)}
+    if chat_id is not None:
+        frame["chat"] = chat_id
+    return frame
+
+
+def history_frame(messages: list[dict], chat_id=None) -> dict:
+    frame = {"type": "history", "messages": messages}
+    if chat_id is not None:
+        frame["chat"] = chat_id
+    return frame
+
+
+def typing_frame(chat_id=None) -> dict:
+    return {"type": "typing"} if chat_id is None else {"type": "typing", "chat": chat_id}
+
+
+def ended_frame(by: str, chat_id=None, follow_up: dict | None = None) -> dict:
+    frame = {"type": "ended", "by": by}
+    if chat_id is not None:
+        frame["chat"] = chat_id
+    if follow_up:
+        frame["follow_up"] = follow_up
+    return frame
+
+
+def queue_frame(service: str, length: int) -> dict:
+    return {"type": "queue", "service": service, "length": length}
+
+
+def empty_frame(service: str) -> dict:
+    return {"type": "empty", "service": service}

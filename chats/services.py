@@ -1,0 +1,434 @@
+"""Every write of the one-to-one chat: plain, synchronous, transactional functions.
+
+Consumers call these through `database_sync_to_async`; tests call them directly. Each returns
+the frames its caller answers with and nudges everyone else through `notify` after commit.
+"""
+
+import hashlib
+import hmac
+import ipaddress
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from scheduling import services as scheduling
+from stats import services as stats
+
+from . import notify, protocol
+from .models import Bar, Chat, DutySession, HelperProfile, Message, ServiceLine
+
+TOKEN_BYTES = 24  # 192 bits
+
+
+class ChatError(Exception):
+    """A request that cannot be served; becomes an `error` frame with this code."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code, self.message = code, message
+
+    def as_frame(self) -> dict:
+        return protocol.error_frame(self.code, self.message)
+
+
+@dataclass
+class Answer:
+    """What the caller's own socket is told, and which chat it now belongs to (if any)."""
+
+    frames: list[dict] = field(default_factory=list)
+    chat_id: int | None = None
+    seq: int = 0  # the last message id the frames carry (for gap detection)
+    chat: Chat | None = None
+
+
+# --- Lines and the queue ----------------------------------------------------------------------
+
+
+def service_object(line: ServiceLine, at: datetime | None = None) -> dict:
+    """The contract's service object: open now, next opening or closing, queue length."""
+    status = scheduling.line_status(line, at)
+    return {
+        "slug": line.slug,
+        "name": line.name,
+        "kind": line.kind,
+        "open": status.open,
+        "opens_at": protocol.iso(status.opens_at),
+        "closes_at": protocol.iso(status.closes_at),
+        "queue_length": Chat.objects.queued().filter(line=line).count(),
+    }
+
+
+def queue_order(line_id: int) -> list[int]:
+    return list(Chat.objects.general_queue(line_id).values_list("pk", flat=True))
+
+
+def position_of(chat: Chat) -> int:
+    ahead = Chat.objects.general_queue(chat.line_id).filter(
+        Q(queued_at__lt=chat.queued_at) | Q(queued_at=chat.queued_at, pk__lt=chat.pk)
+    )
+    return ahead.count() + 1
+
+
+def _queue_changed(line: ServiceLine, *, positions_moved: bool) -> None:
+    order = queue_order(line.pk)
+    notify.queue_changed(line.slug, order if positions_moved else None, len(order))
+
+
+# --- Addresses ---------------------------------------------------------------------------------
+
+
+def client_ip(scope: dict) -> str | None:
+    """The asker's address: the socket peer, or a trusted proxy's header about it."""
+    peer = (scope.get("client") or [None])[0]
+    header = settings.PROXY_IP_HEADER.lower().encode()
+    if header and peer in settings.TRUSTED_PROXIES:
+        for name, value in scope.get("headers", []):
+            if name == header:
+                # Rightmost entry not added by one of our own proxies is the client.
+                hops = [hop.strip() for hop in value.decode("latin-1").split(",")]
+                for hop in reversed(hops):
+                    if hop and hop not in settings.TRUSTED_PROXIES:
+                        peer = hop
+                        break
+    try:
+        return str(ipaddress.ip_address(peer)) if peer else None
+    except ValueError:
+        return None
+
+
+def address_hash(ip: str) -> str:
+    """A keyed hash of an address: recognisable while a bar runs, not reversible without the key."""
+    return hmac.new(settings.SECRET_KEY.encode(), ip.encode(), hashlib.sha256).hexdigest()
+
+
+def active_bar(ip: str | None, line: ServiceLine, now: datetime) -> Bar | None:
+    if not ip:
+        return None
+    return (
+        Bar.objects.filter(address_hash=address_hash(ip), until__gt=now)
+        .filter(Q(line=line) | Q(line=None))
+        .order_by("-until")
+        .first()
+    )
+
+
+# --- Asker side --------------------------------------------------------------------------------
+
+
+def get_line(slug: str) -> ServiceLine:
+    try:
+        return ServiceLine.objects.get(slug=slug, active=True, kind=ServiceLine.Kind.ONE_TO_ONE)
+    except ServiceLine.DoesNotExist:
+        raise ChatError("not_found", f"No chat line {slug!r}.") from None
+
+
+def enqueue_asker(slug: str, *, language: str, ip: str | None, now=None) -> Answer:
+    """Put a new asker in the line's queue, or say why not (closed, barred)."""
+    now = now or timezone.now()
+    line = get_line(slug)
+    bar = active_bar(ip, line, now)
+    if bar:
+        raise ChatError("blocked", _blocked_message(bar, language))
+    status = scheduling.line_status(line, now)
+    if not status.open:
+        return Answer([protocol.closed_frame(status.opens_at)])
+    with transaction.atomic():
+        chat = Chat.objects.create(
+            line=line,
+            token=secrets.token_urlsafe(TOKEN_BYTES),
+            asker_ip=ip,
+            language=language,
+            queued_at=now,
+            asker_seen_at=now,
+        )
+        stats.increment(line.pk, _day(now), "chats_started")
+        _queue_changed(line, positions_moved=False)
+    return Answer([protocol.queued_frame(chat.token, position_of(chat))], chat.pk, chat=chat)
+
+
+def _blocked_message(bar: Bar, language: str) -> str:
+    with translation.override(language):
+        until = timezone.localtime(bar.until).strftime("%d.%m.%Y %H:%M")
+        return _("A helper has paused chats from this connection until %(until)s.") % {
+            "until": until
+        }
+
+
+def resume_chat(token: str, now=None) -> Answer:
+    """Reattach an asker: the whole history, then where they are (position or helper)."""
+    now = now or timezone.now()
+    chat = Chat.objects.select_related("helper", "line").filter(token=token).first()
+    if chat is None:
+        raise ChatError("not_found", "This chat has ended or the token is unknown.")
+    Chat.objects.filter(pk=chat.pk).update(asker_seen_at=now)
+    messages = list(chat.messages.all())
+    frames = [protocol.history_frame([message_frame(m) for m in messages])]
+    frames.append(_asker_state_frame(chat))
+    return Answer(frames, chat.pk, seq=messages[-1].seq if messages else 0, chat=chat)
+
+
+def _asker_state_frame(chat: Chat) -> dict:
+    if chat.status == Chat.Status.ACTIVE and chat.helper:
+        return protocol.asker_assigned_frame(chat.helper.display_name, chat.helper.role)
+    return protocol.position_frame(position_of(chat))
+
+
+def touch_asker(chat_id: int, now=None) -> None:
+    Chat.objects.filter(pk=chat_id).update(asker_seen_at=now or timezone.now())
+
+
+# --- Messages ----------------------------------------------------------------------------------
+
+
+def message_frame(message: Message, chat_id=None) -> dict:
+    return protocol.message_frame(
+        message.seq, message.sender, message.text, message.sent_at, chat_id=chat_id
+    )
+
+
+def messages_after(chat_id: int, seq: int) -> list[Message]:
+    return list(Message.objects.filter(chat_id=chat_id, seq__gt=seq).order_by("seq"))
+
+
+def post_message(
+    chat_id: int, sender: str, text: str, *, helper: HelperProfile | None = None, now=None
+) -> Message:
+    """Store a message with the chat's next sequence number, then nudge both sides."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        chat = Chat.objects.select_for_update().filter(pk=chat_id).first()
+        if chat is None:
+            raise ChatError("not_found", "This chat has ended.")
+        if helper is not None and (
+            chat.helper_id != helper.pk or chat.status != Chat.Status.ACTIVE
+        ):
+            raise ChatError("not_found", "This chat is not yours.")
+        chat.last_seq += 1
+        Chat.objects.filter(pk=chat.pk).update(last_seq=chat.last_seq)
+        message = Message.objects.create(
+            chat=chat, seq=chat.last_seq, sender=sender, text=text, sent_at=now
+        )
+        notify.chat(
+            chat.pk,
+            asker=message_frame(message),
+            helper=message_frame(message, chat_id=chat.pk),
+            seq=message.seq,
+        )
+    return message
+
+
+def system_message(chat: Chat, text_fn) -> Message:
+    """A message from the service itself, in the asker's language."""
+    with translation.override(chat.language):
+        return post_message(chat.pk, Message.Sender.SYSTEM, str(text_fn()))
+
+
+# --- Helper side -------------------------------------------------------------------------------
+
+
+def helper_lines(helper: HelperProfile) -> list[ServiceLine]:
+    return list(helper.lines.filter(active=True))
+
+
+def accept_next(helper: HelperProfile, slug: str, now=None) -> Answer:
+    """Give the longest-waiting asker on the line to this helper; `empty` if nobody waits."""
+    now = now or timezone.now()
+    line = helper.lines.filter(slug=slug, active=True).first()
+    if line is None:
+        raise ChatError("not_found", f"You are not a helper of {slug!r}.")
+    while chat := Chat.objects.general_queue(line.pk).first():
+        with transaction.atomic():
+            claimed = Chat.objects.filter(pk=chat.pk, status=Chat.Status.QUEUED).update(
+                status=Chat.Status.ACTIVE, helper=helper, assigned_at=now
+            )
+            if not claimed:
+                # 0 rows: another helper (maybe on another process) took this asker; next.
+                continue
+            chat.refresh_from_db()
+            if not chat.requeued:
+                stats.increment(line.pk, _day(now), "chats_answered")
+                stats.increment(line.pk, _day(now), "answered_by_role", helper.role)
+                stats.increment(line.pk, _day(now), "wait", stats.bucket(now - chat.queued_at))
+            notify.chat(
+                chat.pk, asker=protocol.asker_assigned_frame(helper.display_name, helper.role)
+            )
+            _queue_changed(line, positions_moved=True)
+        return helper_chat_answer(chat)
+    return Answer([protocol.empty_frame(slug)])
+
+
+def helper_chat_answer(chat: Chat) -> Answer:
+    """What a helper's console needs for one of its chats: `assigned`, then the history."""
+    messages = list(chat.messages.all())
+    return Answer(
+        [
+            protocol.helper_assigned_frame(chat.pk, chat.line.slug, chat.asker_ip),
+            protocol.history_frame([message_frame(m, chat.pk) for m in messages], chat.pk),
+        ],
+        chat.pk,
+        seq=messages[-1].seq if messages else 0,
+        chat=chat,
+    )
+
+
+def helper_chats(helper: HelperProfile) -> list[Chat]:
+    return list(Chat.objects.active().filter(helper=helper).select_related("line"))
+
+
+def own_chat(helper: HelperProfile, chat_id: int) -> Chat:
+    chat = Chat.objects.active().filter(pk=chat_id, helper=helper).select_related("line").first()
+    if chat is None:
+        raise ChatError("not_found", "No such chat of yours; it may have ended.")
+    return chat
+
+
+# --- Ending ------------------------------------------------------------------------------------
+
+
+def end_chat(chat_id: int, *, by: str, topics=(), now=None, follow_up=None) -> bool:
+    """End a chat: count it, erase it (texts, token, address), tell both sides.
+
+    Returns False when the chat had already ended (another process or side got there first).
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        chat = Chat.objects.select_for_update().filter(pk=chat_id).select_related("line").first()
+        if chat is None:
+            return False
+        day = _day(now)
+        line_id = chat.line_id
+        if chat.status == Chat.Status.QUEUED:
+            stats.increment(line_id, day, "queue_abandoned")
+        else:
+            stats.increment(line_id, day, "ended_by", by)
+            if chat.assigned_at:
+                stats.increment(line_id, day, "duration", stats.bucket(now - chat.assigned_at))
+            for topic in topics:
+                stats.increment(line_id, day, "topic", topic)
+        was_queued = chat.status == Chat.Status.QUEUED
+        # Deleting the row erases its messages (cascade), token and address in one statement.
+        chat.delete()
+        notify.chat(
+            chat_id,
+            asker=protocol.ended_frame(by, follow_up=follow_up and follow_up.get("asker")),
+            helper=protocol.ended_frame(
+                by, chat_id=chat_id, follow_up=follow_up and follow_up.get("helper")
+            ),
+        )
+        if was_queued:
+            _queue_changed(chat.line, positions_moved=True)
+    return True
+
+
+def end_chat_by_helper(helper: HelperProfile, chat_id: int, topics: list[str], now=None) -> None:
+    chat = own_chat(helper, chat_id)
+    known = set(chat.line.topics.filter(active=True).values_list("slug", flat=True))
+    unknown = sorted(set(topics) - known)
+    if unknown:
+        raise ChatError("unknown_topic", f"Unknown topic(s) for this line: {', '.join(unknown)}.")
+    end_chat(chat_id, by="helper", topics=sorted(set(topics)), now=now)
+
+
+def bar_asker(helper: HelperProfile, chat_id: int, hours: int | None, topics=(), now=None) -> Bar:
+    """Bar the asker's address on this line for a while, then end the chat politely."""
+    now = now or timezone.now()
+    chat = own_chat(helper, chat_id)
+    hours = hours or settings.CHAT_DEFAULT_BAR_HOURS
+    bar = None
+    if chat.asker_ip:
+        bar = Bar.objects.create(
+            address_hash=address_hash(chat.asker_ip),
+            line=chat.line,
+            until=now + timedelta(hours=hours),
+            created_at=now,
+        )
+    system_message(
+        chat,
+        lambda: _(
+            "The helper has ended this chat and paused new chats from this connection for a while."
+        ),
+    )
+    end_chat(chat_id, by="helper", topics=topics, now=now)
+    return bar
+
+
+def _day(moment: datetime):
+    return timezone.localtime(moment).date()
+
+
+# --- Presence ----------------------------------------------------------------------------------
+
+
+def start_duty(helper: HelperProfile, channel_name: str, now=None) -> None:
+    now = now or timezone.now()
+    DutySession.objects.update_or_create(
+        channel_name=channel_name,
+        defaults={"helper": helper, "started_at": now, "seen_at": now},
+    )
+
+
+def touch_duty(channel_name: str, now=None) -> None:
+    DutySession.objects.filter(channel_name=channel_name).update(seen_at=now or timezone.now())
+
+
+def end_duty(channel_name: str, now=None) -> None:
+    # The row stays, marked by its last-seen time, until the sweep: the helper's chats wait a
+    # grace period for a reconnect before they go back to the queue.
+    DutySession.objects.filter(channel_name=channel_name).update(
+        seen_at=now or timezone.now(), connected=False
+    )
+
+
+def on_duty(now=None):
+    """Console connections alive right now (not yet timed out)."""
+    now = now or timezone.now()
+    fresh = now - timedelta(seconds=settings.CHAT_HEARTBEAT_SECONDS * 3)
+    return DutySession.objects.filter(seen_at__gte=fresh, connected=True)
+
+
+def sweep(now=None) -> dict:
+    """End chats whose asker is gone, requeue chats whose helper is gone. Idempotent."""
+    now = now or timezone.now()
+    asker_gone = now - timedelta(seconds=settings.CHAT_ASKER_GRACE_SECONDS)
+    helper_gone = now - timedelta(seconds=settings.CHAT_HELPER_GRACE_SECONDS)
+    ended = requeued = 0
+    for chat_id in Chat.objects.filter(asker_seen_at__lt=asker_gone).values_list("pk", flat=True):
+        ended += end_chat(chat_id, by="system", now=now)
+    present = DutySession.objects.filter(seen_at__gte=helper_gone).values("helper_id")
+    orphans = Chat.objects.active().exclude(helper_id__in=present).select_related("line")
+    for chat in orphans:
+        requeued += requeue(chat, now=now)
+    DutySession.objects.filter(seen_at__lt=helper_gone).delete()
+    return {"ended": ended, "requeued": requeued}
+
+
+def requeue(chat: Chat, now=None) -> bool:
+    """The helper vanished: the chat goes back to the front of its line's queue."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        front = Chat.objects.general_queue(chat.line_id).values_list("queued_at", flat=True).first()
+        queued_at = (
+            min(chat.queued_at, front - timedelta(microseconds=1)) if front else chat.queued_at
+        )
+        moved = Chat.objects.filter(
+            pk=chat.pk, status=Chat.Status.ACTIVE, helper=chat.helper
+        ).update(status=Chat.Status.QUEUED, helper=None, queued_at=queued_at, requeued=True)
+        if not moved:
+            return False
+        chat.refresh_from_db()
+        system_message(
+            chat,
+            lambda: _(
+                "The helper's connection was lost. You are back at the front of the "
+                "queue; the next free helper will continue with you."
+            ),
+        )
+        notify.chat(chat.pk, asker=protocol.position_frame(position_of(chat)))
+        _queue_changed(chat.line, positions_moved=True)
+    return True

@@ -1,0 +1,1 @@
+// The widget is built in issue 6.

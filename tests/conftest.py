@@ -1,0 +1,339 @@
+"""Shared fixtures: lines that are open, helpers with sessions, sockets through the real ASGI app.
+
+Tests marked `services` need the machine's PostgreSQL and Redis (DATABASE_URL / REDIS_URL): they
+skip on a developer machine without them and fail under CI=true, where they must run.
+"""
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+from django.test import Client
+from django.utils import timezone
+
+ROOT = Path(__file__).resolve().parent.parent
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def need(condition: bool, reason: str):
+    """Skip on a developer machine, fail in CI: CI must run every test."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"CI=true but {reason}")
+    pytest.skip(reason)
+
+
+def on_postgres() -> bool:
+    return settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+
+
+@pytest.fixture
+def real_services():
+    """PostgreSQL and Redis, as the CI machine has them."""
+    need(on_postgres(), "DATABASE_URL does not point at PostgreSQL")
+    need(bool(settings.REDIS_URL), "REDIS_URL is not set")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def always_open():
+    """Make a line open around the clock for the next days (weekends and holidays too)."""
+    from scheduling.models import HoursException
+
+    def make(line):
+        today = timezone.localdate()
+        HoursException.objects.create(
+            line=line,
+            first_day=today - timedelta(days=1),
+            last_day=today + timedelta(days=2),
+            closed=False,
+            opens="00:00",
+            closes="00:00",
+            weekdays_only=False,
+            note="tests: open around the clock",
+        )
+        return line
+
+    return make
+
+
+@pytest.fixture
+def lines(db):
+    """The seeded service lines; transactional tests flush them, so seed again when needed."""
+    import importlib
+
+    from django.apps import apps as django_apps
+
+    from chats.models import ServiceLine
+
+    if not ServiceLine.objects.exists():
+        importlib.import_module("chats.migrations.0002_seed_service_lines").seed(django_apps, None)
+    return {line.slug: line for line in ServiceLine.objects.all()}
+
+
+@pytest.fixture
+def open_line(lines, always_open):
+    return always_open(lines["vakivalta"])
+
+
+@pytest.fixture
+def make_helper(lines):
+    from chats.accounts import create_helper
+
+    counter = iter(range(1, 10_000))
+
+    def make(role="professional", services=("vakivalta",), name=None):
+        n = next(counter)
+        username = f"helper{n}-{role}"
+        return create_helper(
+            username, "correct horse battery", role, name or f"Auttaja {n}", list(services)
+        )
+
+    return make
+
+
+def session_cookie(user) -> str:
+    client = Client()
+    client.force_login(user)
+    return client.cookies[settings.SESSION_COOKIE_NAME].value
+
+
+async def connect(path: str, cookie: str | None = None, origin=b"http://testserver", client=None):
+    from verkkoapu.asgi import application
+
+    headers = [(b"origin", origin)] if origin else []
+    if cookie:
+        headers.append((b"cookie", f"{settings.SESSION_COOKIE_NAME}={cookie}".encode()))
+    communicator = WebsocketCommunicator(application, path, headers=headers)
+    if client:
+        communicator.scope["client"] = client
+    connected, _ = await communicator.connect()
+    return communicator, connected
+
+
+@pytest.fixture
+async def sockets():
+    """Open sockets through the real ASGI app; every one is disconnected at the end."""
+    opened = []
+
+    async def open_socket(path, cookie=None, **kwargs):
+        communicator, connected = await connect(path, cookie, **kwargs)
+        assert connected, f"{path} refused the connection"
+        opened.append(communicator)
+        return communicator
+
+    yield open_socket
+    for communicator in opened:
+        if communicator.future.done():
+            continue  # the test closed it, or the server did
+        await communicator.disconnect()
+
+
+@pytest.fixture
+def asker_socket(sockets):
+    async def open_asker(line, ip="203.0.113.7"):
+        return await sockets(f"/ws/ask/{line.slug}/", client=[ip, 50000])
+
+    return open_asker
+
+
+@pytest.fixture
+def helper_socket(sockets):
+    from asgiref.sync import sync_to_async
+
+    async def open_helper(helper):
+        cookie = await sync_to_async(session_cookie)(helper.user)
+        return await sockets("/ws/helper/", cookie)
+
+    return open_helper
+
+
+async def next_frame(communicator, *types, timeout=3):
+    """The next frame of one of `types`, skipping others (e.g. `queue`, `typing`)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise AssertionError(f"no {types} frame within {timeout}s")
+        frame = await communicator.receive_json_from(timeout=remaining)
+        if not types or frame["type"] in types:
+            return frame
+
+
+async def receive_nothing(communicator, timeout=0.3, ignore=("queue",)):
+    """True if no frame (other than `ignore` ones) arrives within `timeout`."""
+    deadline = time.monotonic() + timeout
+    while (remaining := deadline - time.monotonic()) > 0:
+        try:
+            frame = await communicator.receive_json_from(timeout=remaining)
+        except TimeoutError:
+            return True
+        if frame["type"] not in ignore:
+            raise AssertionError(f"unexpected frame {frame}")
+    return True
+
+
+# --- Real servers ------------------------------------------------------------------------------
+
+
+class Daphne:
+    """A daphne process on its own port, sharing this test's database and channel layer."""
+
+    def __init__(self, env: dict, port: int | None = None):
+        self.port = port or free_port()
+        self.env = env
+        self.proc = None
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "daphne",
+                "--access-log",
+                "/dev/null",
+                "-p",
+                str(self.port),
+                "verkkoapu.asgi:application",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        wait_for_port(self.port, self.proc)
+        return self
+
+    def kill(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+    @property
+    def url(self):
+        return f"ws://127.0.0.1:{self.port}"
+
+
+def wait_for_port(port: int, proc=None, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            error = proc.stderr.read().decode() if proc.stderr else ""
+            raise RuntimeError(f"server on {port} exited: {error[-2000:]}")
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on {port}")
+
+
+class RedisServer:
+    """A private redis-server on a free port: tests may restart it, never the machine's."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.proc = None
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_for_port(self.port, self.proc)
+        return self
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+
+    @property
+    def url(self):
+        return f"redis://127.0.0.1:{self.port}/0"
+
+
+def server_env(redis_url: str, **extra) -> dict:
+    """The environment for server processes: this test's database, the given Redis."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    if on_postgres():
+        env["DATABASE_URL"] = (
+            f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+        )
+    else:
+        env["DATABASE_URL"] = f"sqlite:///{db['NAME']}"
+    env["REDIS_URL"] = redis_url
+    env.update({k: str(v) for k, v in extra.items()})
+    return env
+
+
+class WsClient:
+    """A real WebSocket client (the `websockets` library) that remembers every frame."""
+
+    def __init__(self, url, cookie=None, origin="http://127.0.0.1"):
+        self.url, self.cookie, self.origin = url, cookie, origin
+        self.ws = None
+
+    async def open(self):
+        import websockets
+
+        headers = {}
+        if self.cookie:
+            headers["Cookie"] = f"{settings.SESSION_COOKIE_NAME}={self.cookie}"
+        self.ws = await websockets.connect(
+            self.url, origin=self.origin, additional_headers=headers, open_timeout=10
+        )
+        return self
+
+    async def send(self, frame: dict):
+        await self.ws.send(json.dumps(frame))
+
+    async def recv(self, *types, timeout=5.0):
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(f"no {types} frame within {timeout}s")
+            frame = json.loads(await asyncio.wait_for(self.ws.recv(), remaining))
+            if not types or frame["type"] in types:
+                return frame
+
+    async def close(self):
+        if self.ws is not None:
+            await self.ws.close()

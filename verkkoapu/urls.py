@@ -1,0 +1,16 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from chats import views as chat_views
+
+urlpatterns = [
+    path("", chat_views.demo_page, name="home"),
+    path("api/services/", chat_views.service_list, name="api-services"),
+    path("api/services/<slug:slug>/", chat_views.service_detail, name="api-service"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("console/", include("chats.console_urls")),
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+]
