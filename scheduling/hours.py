@@ -63,7 +63,8 @@ def hours_on(
     return week.get(day.weekday())
 
 
-def _span(day: date, hours: DailyHours) -> tuple[datetime, datetime]:
+def span(day: date, hours: DailyHours) -> tuple[datetime, datetime]:
+    """The aware start and end instants of `hours` kept on a Helsinki calendar `day`."""
     start = datetime.combine(day, hours.opens, tzinfo=HELSINKI)
     end_day = day + timedelta(days=1) if hours.closes == time(0) else day
     end = datetime.combine(end_day, hours.closes, tzinfo=HELSINKI)
@@ -90,14 +91,14 @@ def status_at(
         day = local.date() + timedelta(days=offset)
         hours = hours_on(day, week, exceptions, holidays)
         if hours:
-            start, end = _span(day, hours)
+            start, end = span(day, hours)
             if start <= local < end:
                 return Status(True, None, end)
     for offset in range(LOOKAHEAD_DAYS):
         day = local.date() + timedelta(days=offset)
         hours = hours_on(day, week, exceptions, holidays)
         if hours:
-            start, _end = _span(day, hours)
+            start, _end = span(day, hours)
             if start > local:
                 return Status(False, start, None)
     return Status(False, None, None)

@@ -1,10 +1,12 @@
-"""Opening hours and exceptions per service line (shifts and bookings join them here)."""
+"""Opening hours and exceptions per service line, shift slots and their bookings."""
+
+from datetime import time
 
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from chats.models import ServiceLine
+from chats.models import HelperProfile, ServiceLine
 
 
 class Weekday(models.IntegerChoices):
@@ -84,3 +86,99 @@ class HoursException(models.Model):
                 errors["closes"] = _("The closing time must be after the opening.")
         if errors:
             raise ValidationError(errors)
+
+
+def slot_label(starts, ends) -> str:
+    """`12-14`, or `12:30-14` when a time has minutes: the form `bookshift --slot` takes."""
+
+    def part(moment):
+        return f"{moment:%H}" if not moment.minute else f"{moment:%H:%M}"
+
+    return f"{part(starts)}-{part(ends) if ends.hour or ends.minute else '24'}"
+
+
+class ShiftSlot(models.Model):
+    """A bookable part of a line's day, e.g. 12–14; the same slots every open day."""
+
+    line = models.ForeignKey(ServiceLine, on_delete=models.CASCADE, related_name="shift_slots")
+    starts = models.TimeField(_("starts"))
+    ends = models.TimeField(_("ends"), help_text=_("00:00 means midnight at the end of the day."))
+    active = models.BooleanField(
+        _("bookable"), default=True, help_text=_("Retire a slot instead of deleting its history.")
+    )
+
+    class Meta:
+        ordering = ["line", "starts"]
+        constraints = [
+            models.UniqueConstraint(fields=["line", "starts"], name="one_slot_per_start_time")
+        ]
+        verbose_name = _("shift slot")
+        verbose_name_plural = _("shift slots")
+
+    def __str__(self):
+        return f"{self.line.slug} {self.label}"
+
+    @property
+    def label(self) -> str:
+        return slot_label(self.starts, self.ends)
+
+    @property
+    def ends_minutes(self) -> int:
+        return 24 * 60 if self.ends == time(0) else self.ends.hour * 60 + self.ends.minute
+
+    @property
+    def starts_minutes(self) -> int:
+        return self.starts.hour * 60 + self.starts.minute
+
+    def overlaps(self, other: "ShiftSlot") -> bool:
+        return self.starts_minutes < other.ends_minutes and other.starts_minutes < self.ends_minutes
+
+    def clean(self):
+        if self.starts is None or self.ends is None:
+            return
+        if self.ends_minutes <= self.starts_minutes:
+            raise ValidationError({"ends": _("The slot must end after it starts.")})
+        if self.line_id:
+            others = ShiftSlot.objects.filter(line_id=self.line_id, active=True).exclude(pk=self.pk)
+            for other in others:
+                if self.active and self.overlaps(other):
+                    raise ValidationError(
+                        _("This slot overlaps the slot %(other)s of the same line.")
+                        % {"other": other.label}
+                    )
+
+
+class ShiftBooking(models.Model):
+    """A helper's plan to be on duty for one slot on one day (the plan, not a gate)."""
+
+    slot = models.ForeignKey(
+        ShiftSlot, on_delete=models.PROTECT, related_name="bookings", verbose_name=_("slot")
+    )
+    day = models.DateField(_("day"))
+    helper = models.ForeignKey(
+        HelperProfile, on_delete=models.CASCADE, related_name="shifts", verbose_name=_("helper")
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["day", "slot__starts"]
+        constraints = [
+            models.UniqueConstraint(fields=["slot", "day", "helper"], name="no_double_booking")
+        ]
+        indexes = [models.Index(fields=["day", "slot"])]
+        verbose_name = _("shift booking")
+        verbose_name_plural = _("shift bookings")
+
+    def __str__(self):
+        return f"{self.day:%d.%m.%Y} {self.slot} {self.helper.display_name}"
+
+    def clean(self):
+        # The same rules as scheduling.services.book_shift, for the admin's forms.
+        from .services import BookingError, check_booking
+
+        if self.slot_id is None or self.helper_id is None or self.day is None:
+            return
+        try:
+            check_booking(self.helper, self.slot, self.day, booking=self)
+        except BookingError as error:
+            raise ValidationError(str(error)) from None

@@ -1,16 +1,18 @@
-"""Scheduling rules from the database, answered by the pure functions of hours.py."""
+"""Scheduling rules from the database, answered by the pure functions of hours.py; shifts."""
 
-from datetime import datetime
+import re
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 
 import holidays as holidays_lib
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from chats.models import ServiceLine
+from chats.models import HelperProfile, ServiceLine
 
 from . import hours
-from .models import HoursException, OpeningHours
+from .models import HoursException, OpeningHours, ShiftBooking, ShiftSlot
 
 
 @lru_cache(maxsize=8)
@@ -43,3 +45,140 @@ def line_status(line: ServiceLine, at: datetime | None = None) -> hours.Status:
     week, exceptions = rules_for(line)
     year = at.astimezone(hours.HELSINKI).year
     return hours.status_at(at, week, exceptions, finnish_holidays(year, year + 1))
+
+
+# --- Shifts ------------------------------------------------------------------------------------
+
+
+class BookingError(Exception):
+    """A booking that cannot be made or cancelled; the message is shown to the person as is."""
+
+
+SLOT_PATTERN = re.compile(r"^\s*(\d{1,2})(?:[:.](\d{2}))?\s*[-–]\s*(\d{1,2})(?:[:.](\d{2}))?\s*$")
+
+
+def parse_slot_label(label: str) -> tuple[time, time]:
+    """`12-14`, `12:00-14:00`, `12–14` or `22-24` as (starts, ends); ends 00:00 is midnight."""
+    match = SLOT_PATTERN.match(label or "")
+    if not match:
+        raise BookingError(f"Cannot read the slot {label!r}; write it like 12-14.")
+    start_h, start_m, end_h, end_m = (int(part or 0) for part in match.groups())
+    if start_h > 23 or end_h > 24 or start_m > 59 or end_m > 59 or (end_h == 24 and end_m):
+        raise BookingError(f"Cannot read the slot {label!r}; write it like 12-14.")
+    return time(start_h, start_m), time(end_h % 24, end_m)
+
+
+def get_slot(line: ServiceLine, label: str) -> ShiftSlot:
+    starts, ends = parse_slot_label(label)
+    slot = ShiftSlot.objects.filter(line=line, starts=starts, ends=ends, active=True).first()
+    if slot is None:
+        known = ", ".join(s.label for s in ShiftSlot.objects.filter(line=line, active=True))
+        raise BookingError(f"{line.slug} has no slot {label!r}; its slots are: {known or 'none'}.")
+    return slot
+
+
+def slot_span(slot: ShiftSlot, day: date) -> tuple[datetime, datetime]:
+    """Aware Helsinki start and end of `slot` on `day` (a DST change moves the UTC instant)."""
+    return hours.span(day, hours.DailyHours(slot.starts, slot.ends))
+
+
+def check_booking(
+    helper: HelperProfile, slot: ShiftSlot, day: date, *, booking=None, now=None
+) -> None:
+    """Raise BookingError when `helper` may not have `slot` on `day`; `booking` is being edited."""
+    now = now or timezone.now()
+    line = slot.line
+    name = helper.display_name
+    if not slot.active:
+        raise BookingError(f"The slot {slot.label} of {line.slug} can no longer be booked.")
+    if not helper.lines.filter(pk=line.pk).exists():
+        raise BookingError(f"{name} is not a helper of {line.slug}.")
+    if booking is None or booking.pk is None:
+        # Editing an old booking in the admin stays possible; new ones are for the future.
+        if day < timezone.localdate(now):
+            raise BookingError(f"{day:%d.%m.%Y} is in the past.")
+        if slot_span(slot, day)[1] <= now:
+            raise BookingError(f"The shift {slot.label} on {day:%d.%m.%Y} is already over.")
+    twins = ShiftBooking.objects.filter(slot=slot, day=day, helper=helper)
+    if booking is not None and booking.pk is not None:
+        twins = twins.exclude(pk=booking.pk)
+    if twins.exists():
+        raise BookingError(f"{name} has already booked {line.slug} {slot.label} on {day:%d.%m.%Y}.")
+
+
+def _line(line: ServiceLine | str) -> ServiceLine:
+    if isinstance(line, ServiceLine):
+        return line
+    found = ServiceLine.objects.filter(slug=line, kind=ServiceLine.Kind.ONE_TO_ONE).first()
+    if found is None:
+        raise BookingError(f"Unknown service {line!r}.")
+    return found
+
+
+def book_shift(
+    helper: HelperProfile,
+    line: ServiceLine | str,
+    day: date,
+    slot: ShiftSlot | str,
+    now: datetime | None = None,
+) -> ShiftBooking:
+    """Book `slot` (a ShiftSlot or a label like "12-14") of `line` on `day` for `helper`.
+
+    Raises BookingError, with a message fit to show as is, and changes nothing when the helper
+    is not on the line, the slot is unknown or over, or the helper already has it.
+    """
+    line = _line(line)
+    if isinstance(slot, str):
+        slot = get_slot(line, slot)
+    elif slot.line_id != line.pk:
+        raise BookingError(f"The slot {slot.label} is not a slot of {line.slug}.")
+    check_booking(helper, slot, day, now=now)
+    try:
+        with transaction.atomic():
+            return ShiftBooking.objects.create(slot=slot, day=day, helper=helper)
+    except IntegrityError:
+        # Two requests raced past the check: the unique constraint has the last word.
+        raise BookingError(
+            f"{helper.display_name} has already booked {line.slug} {slot.label} on {day:%d.%m.%Y}."
+        ) from None
+
+
+def cancel_shift(helper: HelperProfile, booking_id: int, now: datetime | None = None) -> None:
+    """A helper cancels one of their own shifts that has not started yet."""
+    now = now or timezone.now()
+    booking = (
+        ShiftBooking.objects.select_related("slot").filter(pk=booking_id, helper=helper).first()
+    )
+    if booking is None:
+        raise BookingError("No such shift of yours.")
+    if slot_span(booking.slot, booking.day)[0] <= now:
+        raise BookingError("A shift that has started can no longer be cancelled.")
+    booking.delete()
+
+
+def shift_containing(
+    helper: HelperProfile, line: ServiceLine, at: datetime
+) -> tuple[datetime, datetime] | None:
+    """The start and end of the helper's own booked shift on `line` that contains `at`.
+
+    Back-to-back bookings (12–14 and 14–16) make one shift (12–16). None when `at` is outside
+    every booked shift of the helper on that line.
+    """
+    local_day = at.astimezone(hours.HELSINKI).date()
+    bookings = ShiftBooking.objects.filter(
+        helper=helper,
+        slot__line=line,
+        # A shift may run across midnight, and back-to-back ones may join over it.
+        day__range=(local_day - timedelta(days=1), local_day + timedelta(days=1)),
+    ).select_related("slot")
+    spans = sorted(slot_span(booking.slot, booking.day) for booking in bookings)
+    merged: list[list[datetime]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    for start, end in merged:
+        if start <= at < end:
+            return start, end
+    return None

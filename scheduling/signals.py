@@ -1,0 +1,22 @@
+"""A new one-to-one line starts with the default shift slots, which coordinators then edit."""
+
+from datetime import time
+
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+
+from chats.models import ServiceLine
+
+from .models import ShiftSlot
+
+DEFAULT_SLOTS = [(time(12), time(14)), (time(14), time(16)), (time(16), time(18))]
+# The children's and young people's line opens at 15 (see migrations/0003_seed_shift_slots.py).
+SLOTS_BY_LINE = {"lapset-nuoret": [(time(15), time(16)), (time(16), time(18))]}
+
+
+@receiver(post_save, sender=ServiceLine, dispatch_uid="scheduling.default_slots")
+def add_default_slots(sender, instance, created, raw=False, **kwargs):
+    if not created or raw or instance.kind != ServiceLine.Kind.ONE_TO_ONE:
+        return
+    for starts, ends in SLOTS_BY_LINE.get(instance.slug, DEFAULT_SLOTS):
+        ShiftSlot.objects.get_or_create(line=instance, starts=starts, defaults={"ends": ends})
