@@ -187,7 +187,12 @@ class AskerConsumer(BaseChatConsumer):
 
     async def handle_message(self, frame):
         chat_id = self._require_chat()
-        message = await db(services.post_message)(chat_id, "asker", frame.text)
+        message = await db(services.post_message)(
+            chat_id, "asker", frame.text, client_id=frame.client_id
+        )
+        if message.seq <= self.last_seq:
+            # A resend of a stored message: echo it again so the client can match it.
+            await self.send_json(services.message_frame(message))
         await self._deliver(message.seq, services.message_frame(message))
 
     async def handle_typing(self, frame):
@@ -330,11 +335,13 @@ class HelperConsumer(BaseChatConsumer):
 
     async def handle_message(self, frame):
         message = await db(services.post_message)(
-            frame.chat, "helper", frame.text, helper=self.helper
+            frame.chat, "helper", frame.text, helper=self.helper, client_id=frame.client_id
         )
         if frame.chat not in self.chats:  # taken in another tab of the same helper
             chat = await db(services.own_chat)(self.helper, frame.chat)
             await self._open_chat(await db(services.helper_chat_answer)(chat))
+        if message.seq <= self.chats[frame.chat]:
+            await self.send_json(services.message_frame(message, frame.chat))
         await self._deliver(frame.chat, message.seq, services.message_frame(message, frame.chat))
 
     async def handle_typing(self, frame):
@@ -351,6 +358,20 @@ class HelperConsumer(BaseChatConsumer):
     async def handle_bar(self, frame):
         await db(services.bar_asker)(self.helper, frame.chat, frame.hours, frame.topics)
         await self._ended(protocol.ended_frame("helper", chat_id=frame.chat))
+
+    async def handle_notice(self, frame):
+        message = await db(services.send_notice)(self.helper, frame.chat, frame.text)
+        if frame.chat not in self.chats:  # taken in another tab of the same helper
+            chat = await db(services.own_chat)(self.helper, frame.chat)
+            await self._open_chat(await db(services.helper_chat_answer)(chat))
+        await self._deliver(frame.chat, message.seq, services.message_frame(message, frame.chat))
+
+    async def handle_consult(self, frame):
+        out = await db(services.consult)(self.helper, frame.service, frame.text)
+        await notify.consult(frame.service, out, self.helper.pk)
+
+    async def consult_message(self, event):
+        await self.send_json({**event["frame"], "mine": event["helper_id"] == self.helper.pk})
 
     async def handle_pause(self, frame):
         await db(_set_paused)(self.channel_name, frame.paused)

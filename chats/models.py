@@ -25,6 +25,8 @@ class ServiceLine(models.Model):
         blank=True,
         help_text=_("Shown to the asker, who accepts it before the chat starts."),
     )
+    rules_sv = models.TextField(_("confidentiality and rules (Swedish)"), blank=True)
+    rules_en = models.TextField(_("confidentiality and rules (English)"), blank=True)
     active = models.BooleanField(default=True)
     order = models.PositiveSmallIntegerField(default=0)
 
@@ -38,6 +40,9 @@ class ServiceLine(models.Model):
 
     def localized_name(self, language: str) -> str:
         return {"sv": self.name_sv, "en": self.name_en}.get(language) or self.name
+
+    def localized_rules(self, language: str) -> str:
+        return {"sv": self.rules_sv, "en": self.rules_en}.get(language) or self.rules
 
 
 class HelperProfile(models.Model):
@@ -136,9 +141,15 @@ class Message(models.Model):
     sender = models.CharField(max_length=6, choices=Sender.choices)
     text = models.TextField()
     sent_at = models.DateTimeField()
+    # The sender's own id for the message: a resend after a lost echo is recognised, not stored
+    # twice.
+    client_id = models.CharField(max_length=64, null=True, blank=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["chat", "seq"], name="message_seq_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["chat", "seq"], name="message_seq_unique"),
+            models.UniqueConstraint(fields=["chat", "client_id"], name="message_client_id_unique"),
+        ]
         ordering = ["seq"]
 
     def __str__(self):
@@ -159,3 +170,39 @@ class Bar(models.Model):
 
     def __str__(self):
         return f"bar until {self.until:%Y-%m-%d %H:%M}"
+
+
+class PreparedText(models.Model):
+    """A coordinator's ready text that a helper inserts in one click (or sends, for notices)."""
+
+    class Kind(models.TextChoices):
+        REPLY = "reply", _("reply")
+        REFERRAL = "referral", _("referral to another service")
+        DUTY_NOTICE = "duty_notice", _("notice of the duty to report")
+
+    line = models.ForeignKey(
+        ServiceLine,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="prepared_texts",
+        help_text=_("Empty: offered on every line."),
+    )
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.REPLY)
+    title = models.CharField(_("title"), max_length=120)
+    text = models.TextField(_("text"), max_length=4000)
+    url = models.URLField(_("link"), blank=True, help_text=_("For referrals: the service's page."))
+    order = models.PositiveSmallIntegerField(default=0)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["kind", "order", "title"]
+        verbose_name = _("prepared text")
+        verbose_name_plural = _("prepared texts")
+
+    def __str__(self):
+        return self.title
+
+    def as_sent(self) -> str:
+        """What the helper's message says: the text, and the link on its own line."""
+        return f"{self.text}\n{self.url}" if self.url else self.text

@@ -112,14 +112,21 @@ ASKER_FRAMES = {
         "code": _short(f.get("code"), "code", 64, optional=True),
     },
     "resume": lambda f: {"token": _short(f.get("token"), "token", MAX_TOKEN_CHARS)},
-    "message": lambda f: {"text": _text(f.get("text"))},
+    "message": lambda f: {
+        "text": _text(f.get("text")),
+        "client_id": _short(f.get("client_id"), "client_id", 64, optional=True),
+    },
     "typing": lambda f: {},
     "end": lambda f: {},
 }
 
 HELPER_FRAMES = {
     "accept_next": lambda f: {"service": _short(f.get("service"), "service", MAX_SLUG_CHARS)},
-    "message": lambda f: {"chat": _chat_id(f.get("chat")), "text": _text(f.get("text"))},
+    "message": lambda f: {
+        "chat": _chat_id(f.get("chat")),
+        "text": _text(f.get("text")),
+        "client_id": _short(f.get("client_id"), "client_id", 64, optional=True),
+    },
     "typing": lambda f: {"chat": _chat_id(f.get("chat"))},
     "end": lambda f: {
         "chat": _chat_id(f.get("chat")),
@@ -133,6 +140,11 @@ HELPER_FRAMES = {
         "topics": _topics(f.get("topics")),
     },
     "pause": lambda f: {"paused": bool(f.get("paused", True))},
+    "notice": lambda f: {"chat": _chat_id(f.get("chat")), "text": _text(f.get("text"))},
+    "consult": lambda f: {
+        "service": _short(f.get("service"), "service", MAX_SLUG_CHARS),
+        "text": _text(f.get("text")),
+    },
 }
 
 
@@ -202,10 +214,14 @@ def helper_assigned_frame(chat_id: int, service: str, ip: str | None) -> dict:
     return {"type": "assigned", "chat": chat_id, "service": service, "ip": ip}
 
 
-def message_frame(seq: int, sender: str, text: str, sent_at: datetime, chat_id=None) -> dict:
+def message_frame(
+    seq: int, sender: str, text: str, sent_at: datetime, chat_id=None, client_id=None
+) -> dict:
     frame = {"type": "message", "id": seq, "sender": sender, "text": text, "sent_at": iso(sent_at)}
     if chat_id is not None:
         frame["chat"] = chat_id
+    if client_id is not None:
+        frame["client_id"] = client_id
     return frame
 
 
@@ -235,3 +251,14 @@ def queue_frame(service: str, length: int) -> dict:
 
 def empty_frame(service: str) -> dict:
     return {"type": "empty", "service": service}
+
+
+def consult_frame(service: str, name: str, role: str, text: str, sent_at: datetime) -> dict:
+    """A helper's note to the other helpers on duty for the line; askers never get it."""
+    return {
+        "type": "consult",
+        "service": service,
+        "helper": {"name": name, "role": role},
+        "text": text,
+        "sent_at": iso(sent_at),
+    }

@@ -188,7 +188,12 @@ def touch_asker(chat_id: int, now=None) -> None:
 
 def message_frame(message: Message, chat_id=None) -> dict:
     return protocol.message_frame(
-        message.seq, message.sender, message.text, message.sent_at, chat_id=chat_id
+        message.seq,
+        message.sender,
+        message.text,
+        message.sent_at,
+        chat_id=chat_id,
+        client_id=message.client_id,
     )
 
 
@@ -197,9 +202,19 @@ def messages_after(chat_id: int, seq: int) -> list[Message]:
 
 
 def post_message(
-    chat_id: int, sender: str, text: str, *, helper: HelperProfile | None = None, now=None
+    chat_id: int,
+    sender: str,
+    text: str,
+    *,
+    helper: HelperProfile | None = None,
+    client_id: str | None = None,
+    now=None,
 ) -> Message:
-    """Store a message with the chat's next sequence number, then nudge both sides."""
+    """Store a message with the chat's next sequence number, then nudge both sides.
+
+    A resend with a `client_id` already stored returns the stored message: a client that lost
+    the echo to a dropped connection can resend safely.
+    """
     now = now or timezone.now()
     with transaction.atomic():
         chat = Chat.objects.select_for_update().filter(pk=chat_id).first()
@@ -209,10 +224,19 @@ def post_message(
             chat.helper_id != helper.pk or chat.status != Chat.Status.ACTIVE
         ):
             raise ChatError("not_found", "This chat is not yours.")
+        if client_id is not None:
+            stored = Message.objects.filter(chat=chat, client_id=client_id).first()
+            if stored is not None:
+                return stored
         chat.last_seq += 1
         Chat.objects.filter(pk=chat.pk).update(last_seq=chat.last_seq)
         message = Message.objects.create(
-            chat=chat, seq=chat.last_seq, sender=sender, text=text, sent_at=now
+            chat=chat,
+            seq=chat.last_seq,
+            sender=sender,
+            text=text,
+            sent_at=now,
+            client_id=client_id,
         )
         notify.chat(
             chat.pk,
@@ -286,6 +310,22 @@ def own_chat(helper: HelperProfile, chat_id: int) -> Chat:
     if chat is None:
         raise ChatError("not_found", "No such chat of yours; it may have ended.")
     return chat
+
+
+def send_notice(helper: HelperProfile, chat_id: int, text: str, now=None) -> Message:
+    """The helper's notice (e.g. of the duty to report): the asker sees it as a system message."""
+    own_chat(helper, chat_id)
+    return post_message(chat_id, Message.Sender.SYSTEM, text, helper=helper, now=now)
+
+
+def consult(helper: HelperProfile, slug: str, text: str, now=None) -> dict:
+    """A note to the helpers on duty for the line: never stored, never shown to an asker."""
+    line = helper.lines.filter(slug=slug, active=True).first()
+    if line is None:
+        raise ChatError("not_found", f"You are not a helper of {slug!r}.")
+    return protocol.consult_frame(
+        slug, helper.display_name, helper.role, text, now or timezone.now()
+    )
 
 
 # --- Ending ------------------------------------------------------------------------------------

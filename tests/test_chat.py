@@ -374,3 +374,24 @@ def test_sweep_ends_chats_of_vanished_askers_and_requeues_orphans(open_line, mak
     chat = Chat.objects.get(pk=kept.chat_id)
     assert chat.status == Chat.Status.QUEUED and chat.helper is None
     assert chat.messages.get().sender == "system"
+
+
+async def test_a_resend_after_a_lost_echo_is_stored_once(
+    open_line, make_helper, asker_socket, helper_socket
+):
+    console = await helper_socket(await sync_to_async(make_helper)())
+    asker = await asker_socket(open_line)
+    token = (await start(asker))["token"]
+    frame = {"type": "message", "text": "tuliko tämä perille?", "client_id": "a-1"}
+    await asker.send_json_to(frame)
+    first = await next_frame(asker, "message")
+    # The connection drops before the asker saw the echo; the widget resends after resuming.
+    again = await asker_socket(open_line)
+    await again.send_json_to({"type": "resume", "token": token})
+    await next_frame(again, "history")
+    await again.send_json_to(frame)
+    echo = await next_frame(again, "message")
+    assert (echo["id"], echo["client_id"]) == (first["id"], "a-1")
+    await console.send_json_to({"type": "accept_next", "service": "vakivalta"})
+    history = await next_frame(console, "history")
+    assert [m["text"] for m in history["messages"]] == ["tuliko tämä perille?"]
