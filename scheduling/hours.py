@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
+UTC = ZoneInfo("UTC")
 LOOKAHEAD_DAYS = 400
 
 
@@ -73,7 +74,7 @@ def span(day: date, hours: DailyHours) -> tuple[datetime, datetime]:
 
 
 def _normalise(moment: datetime) -> datetime:
-    return moment.astimezone(ZoneInfo("UTC")).astimezone(HELSINKI)
+    return moment.astimezone(UTC).astimezone(HELSINKI)
 
 
 def status_at(
@@ -85,23 +86,40 @@ def status_at(
     """Is the line open at `at`; if so until when, if not when does it next open."""
     if at.tzinfo is None:
         raise ValueError("status_at needs an aware datetime")
-    local = at.astimezone(HELSINKI)
+    # Compared in UTC: two datetimes with the same tzinfo compare by wall clock, which is wrong
+    # in the hour that repeats when summer time ends.
+    now = at.astimezone(UTC)
+    today = at.astimezone(HELSINKI).date()
     # Yesterday's hours may run past midnight (closes at 00:00).
     for offset in (-1, 0):
-        day = local.date() + timedelta(days=offset)
+        day = today + timedelta(days=offset)
         hours = hours_on(day, week, exceptions, holidays)
         if hours:
             start, end = span(day, hours)
-            if start <= local < end:
-                return Status(True, None, end)
+            if start <= now < end:
+                return Status(True, None, _closing(day, end, week, exceptions, holidays))
     for offset in range(LOOKAHEAD_DAYS):
-        day = local.date() + timedelta(days=offset)
+        day = today + timedelta(days=offset)
         hours = hours_on(day, week, exceptions, holidays)
         if hours:
             start, _end = span(day, hours)
-            if start > local:
+            if start > now:
                 return Status(False, start, None)
     return Status(False, None, None)
+
+
+def _closing(day, end, week, exceptions, holidays) -> datetime:
+    """Hours that close at midnight and reopen at once (open around the clock) run on."""
+    for _ in range(LOOKAHEAD_DAYS):
+        day += timedelta(days=1)
+        hours = hours_on(day, week, exceptions, holidays)
+        if not hours:
+            break
+        start, next_end = span(day, hours)
+        if start != end:
+            break
+        end = next_end
+    return end
 
 
 def is_open(at: datetime, week, exceptions=(), holidays=()) -> bool:

@@ -178,7 +178,8 @@ def shift_containing(
             merged[-1][1] = max(merged[-1][1], end)
         else:
             merged.append([start, end])
+    moment = at.astimezone(hours.UTC)  # compare instants, not Helsinki wall-clock times
     for start, end in merged:
-        if start <= at < end:
+        if start <= moment < end:
             return start, end
     return None
