@@ -192,16 +192,38 @@ CHAT_ASKER_GRACE_SECONDS = env.float("CHAT_ASKER_GRACE_SECONDS", default=120.0)
 CHAT_HELPER_GRACE_SECONDS = env.float("CHAT_HELPER_GRACE_SECONDS", default=60.0)
 CHAT_SWEEP_SECONDS = env.float("CHAT_SWEEP_SECONDS", default=5.0)
 CHAT_DEFAULT_BAR_HOURS = env.int("CHAT_DEFAULT_BAR_HOURS", default=24)
+# A chat that has lived this long is ended by the system (purge_ip_addresses): its address goes.
+CHAT_MAX_AGE_HOURS = env.int("CHAT_MAX_AGE_HOURS", default=24)
+
+# --- Statistics, feedback, retention (docs/statistics.md, docs/privacy.md) -------------------
+# Exports show counts from 1 to this minus one as "<N" (0 or 1: show every count).
+STATS_SUPPRESS_BELOW = env.int("STATS_SUPPRESS_BELOW", default=5)
+FEEDBACK_MAX_CHARS = env.int("FEEDBACK_MAX_CHARS", default=2000)
+# Per address (as a keyed hash, in the cache only, for the window): at most this many sends.
+FEEDBACK_RATE_LIMIT = env.int("FEEDBACK_RATE_LIMIT", default=5)
+FEEDBACK_RATE_WINDOW = env.int("FEEDBACK_RATE_WINDOW", default=600)
+# Login records (django-axes) hold helpers' addresses: purged after this many days.
+LOGIN_RECORD_RETENTION_DAYS = env.int("LOGIN_RECORD_RETENTION_DAYS", default=30)
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Every handler redacts IP addresses from what it writes (verkkoapu/logfilters.py).
+    "filters": {"no_addresses": {"()": "verkkoapu.logfilters.RedactAddresses"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["no_addresses"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {
         # Daphne's access log names the client address: off, so the logs never hold an IP.
         "daphne.access": {"handlers": [], "level": "CRITICAL", "propagate": False},
         "django.request": {"level": "ERROR"},
+        # Django's default handlers for "django" would write past the filter: use root's.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
     },
 }
