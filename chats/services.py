@@ -444,6 +444,8 @@ def sweep(now=None) -> dict:
     orphans = Chat.objects.active().exclude(helper_id__in=present).select_related("line")
     for chat in orphans:
         requeued += requeue(chat, now=now)
+    # After closing time, askers nobody is left to serve are told so (scheduling owns the rule).
+    ended += scheduling.close_unserved_queues(now)
     DutySession.objects.filter(seen_at__lt=helper_gone).delete()
     return {"ended": ended, "requeued": requeued}
 

@@ -5,11 +5,13 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 
 import holidays as holidays_lib
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
 
-from chats.models import HelperProfile, ServiceLine
+from chats.models import Chat, DutySession, HelperProfile, ServiceLine
 
 from . import hours
 from .models import HoursException, OpeningHours, ShiftBooking, ShiftSlot
@@ -45,6 +47,62 @@ def line_status(line: ServiceLine, at: datetime | None = None) -> hours.Status:
     week, exceptions = rules_for(line)
     year = at.astimezone(hours.HELSINKI).year
     return hours.status_at(at, week, exceptions, finnish_holidays(year, year + 1))
+
+
+# --- Closing time ------------------------------------------------------------------------------
+
+
+def helpers_present(line: ServiceLine, now: datetime):
+    """Console connections of the line's helpers seen within the reconnect grace period.
+
+    A paused helper counts: they are there and take the queue once they resume. A helper whose
+    socket just dropped counts until their grace period is over (a page reload is not leaving).
+    """
+    present = now - timedelta(seconds=settings.CHAT_HELPER_GRACE_SECONDS)
+    return DutySession.objects.filter(helper__lines=line, seen_at__gte=present)
+
+
+def close_unserved_queues(now: datetime | None = None) -> int:
+    """End queued chats of lines that have closed and have no helper left to take them.
+
+    Before closing time the queue waits for a helper; after it, newcomers are refused (see
+    enqueue_asker) and those already queued are served while a helper of the line is on duty.
+    When the last one has gone, each waiting asker is told so plainly and the chat ends.
+    Returns how many chats ended.
+    """
+    from chats import services as chats  # chats.services imports this module
+
+    now = now or timezone.now()
+    ended = 0
+    waiting_lines = ServiceLine.objects.filter(
+        pk__in=Chat.objects.queued().values("line_id"), kind=ServiceLine.Kind.ONE_TO_ONE
+    )
+    for line in waiting_lines:
+        status = line_status(line, now)
+        if status.open or helpers_present(line, now).exists():
+            continue
+        for chat_id in Chat.objects.general_queue(line.pk).values_list("pk", flat=True):
+            with transaction.atomic():
+                # Locked while queued: a helper who arrives this instant cannot take it halfway.
+                chat = Chat.objects.select_for_update().filter(pk=chat_id).queued().first()
+                if chat is None:
+                    continue
+                chats.system_message(chat, lambda opens=status.opens_at: _closed_text(opens))
+                ended += chats.end_chat(chat.pk, by="system", now=now)
+    return ended
+
+
+def _closed_text(opens_at: datetime | None) -> str:
+    if opens_at is None:
+        return _(
+            "The chat has closed and no helper is available to answer you any more. "
+            "We are sorry that you were not answered this time."
+        )
+    when = formats.date_format(timezone.localtime(opens_at), "DATETIME_FORMAT")
+    return _(
+        "The chat has closed and no helper is available to answer you any more. "
+        "We are sorry that you were not answered this time. The chat opens again on %(when)s."
+    ) % {"when": when}
 
 
 # --- Shifts ------------------------------------------------------------------------------------
