@@ -1,6 +1,9 @@
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext_lazy as _
 
-from .models import DailyCount, Topic
+from . import views
+from .models import DailyCount, JobRun, StatisticsChart, StatisticsExport, Topic
 
 
 class TopicInline(admin.TabularInline):
@@ -8,14 +11,59 @@ class TopicInline(admin.TabularInline):
     extra = 0
 
 
-@admin.register(DailyCount)
-class DailyCountAdmin(admin.ModelAdmin):
-    list_display = ["day", "line", "metric", "key", "count"]
-    list_filter = ["line", "metric"]
-    date_hierarchy = "day"
-
+class ReadOnly(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(DailyCount)
+class DailyCountAdmin(ReadOnly):
+    list_display = ["day", "line", "metric", "key", "count"]
+    list_filter = ["line", "metric"]
+    date_hierarchy = "day"
+
+
+class PageAdmin(ReadOnly):
+    """An admin entry that is a page, not a list: the proxy model only gives it a place."""
+
+    page = None
+    title = ""
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": self.title,
+            **(extra_context or {}),
+        }
+        return type(self).page(request, context)
+
+    def get_urls(self):
+        # Only the list URL: there are no objects to add, change or delete.
+        return super().get_urls()[:1]
+
+
+@admin.register(StatisticsExport)
+class StatisticsExportAdmin(PageAdmin):
+    page = staticmethod(views.export_page)
+    title = _("Statistics export")
+
+
+@admin.register(StatisticsChart)
+class StatisticsChartAdmin(PageAdmin):
+    page = staticmethod(views.chart_page)
+    title = _("Statistics charts")
+
+
+@admin.register(JobRun)
+class JobRunAdmin(ReadOnly):
+    list_display = ["name", "started_at", "finished_at"]
+    fields = ["name", "started_at", "finished_at", "output"]

@@ -45,3 +45,38 @@ class DailyCount(models.Model):
     def __str__(self):
         key = f"[{self.key}]" if self.key else ""
         return f"{self.day} {self.line.slug} {self.metric}{key} = {self.count}"
+
+
+class StatisticsExport(DailyCount):
+    """No table of its own: the admin's entry for the export page (see stats/admin.py)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("statistics export")
+        verbose_name_plural = _("statistics export")
+
+
+class StatisticsChart(DailyCount):
+    """No table of its own: the admin's entry for the chart page."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("statistics chart")
+        verbose_name_plural = _("statistics charts")
+
+
+class JobRun(models.Model):
+    """When a periodic job (verkkoapu/jobs.py) last ran: the runner's memory across restarts."""
+
+    name = models.CharField(max_length=60, unique=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # What the job printed, e.g. the purge's counts: never an address or a text.
+    output = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("job run")
+        verbose_name_plural = _("job runs")
+
+    def __str__(self):
+        return self.name

@@ -1,0 +1,111 @@
+"""The asker's feedback page: no cookie, no session, no CSRF token, nothing that links back.
+
+The POST is csrf_exempt on purpose. CSRF protects state that a browser's cookies authenticate;
+this page has none (it sets no cookie and reads none), so a forged cross-site POST could do
+only what anyone may do here anyway: leave one anonymous answer. A CSRF token would need a
+cookie, which the asker pages must not set. Abuse is bounded by the size limits and a
+per-address rate limit that keeps only a keyed hash of the address, in the cache, for
+FEEDBACK_RATE_WINDOW seconds.
+"""
+
+import hashlib
+import hmac
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone, translation
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods
+
+from chats.models import ServiceLine
+from chats.services import client_ip
+
+from .forms import FeedbackForm
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+def _language(request) -> str:
+    wanted = request.GET.get("lang", "")
+    return wanted if wanted in dict(settings.LANGUAGES) else translation.get_language()
+
+
+def _address(request) -> str | None:
+    """The sender's address as chats.services.client_ip sees it (the same proxy rules)."""
+    scope = getattr(request, "scope", None)
+    if scope is None:  # WSGI (tests): rebuild the bits of an ASGI scope client_ip reads
+        header = "HTTP_" + settings.PROXY_IP_HEADER.upper().replace("-", "_")
+        headers = []
+        if settings.PROXY_IP_HEADER and header in request.META:
+            headers.append(
+                (settings.PROXY_IP_HEADER.lower().encode(), request.META[header].encode())
+            )
+        scope = {"client": [request.META.get("REMOTE_ADDR"), 0], "headers": headers}
+    return client_ip(scope)
+
+
+def _over_limit(request) -> bool:
+    """Count this send against its address; the key is a keyed hash that expires with the window."""
+    address = _address(request) or "unknown"
+    digest = hmac.new(settings.SECRET_KEY.encode(), address.encode(), hashlib.sha256).hexdigest()
+    key = f"feedback-rate:{digest[:32]}"
+    window = settings.FEEDBACK_RATE_WINDOW
+    if cache.add(key, 1, timeout=window):
+        return False
+    try:
+        sent = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, timeout=window)
+        return False
+    return sent > settings.FEEDBACK_RATE_LIMIT
+
+
+def _line(slug):
+    return get_object_or_404(ServiceLine, slug=slug, active=True)
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def feedback_page(request, slug):
+    line = _line(slug)
+    language = _language(request)
+    with translation.override(language):
+        if request.method == "GET":
+            return _page(request, line, language, FeedbackForm())
+        if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_BODY_BYTES:
+            return HttpResponse(status=413)
+        if _over_limit(request):
+            return _page(request, line, language, FeedbackForm(request.POST), status=429)
+        form = FeedbackForm(request.POST)
+        if not form.is_valid():
+            return _page(request, line, language, form, status=400)
+        feedback = form.save(commit=False)
+        feedback.line = line
+        feedback.month = timezone.localdate().replace(day=1)
+        feedback.save()
+    return redirect(f"{request.path}kiitos/?lang={language}")
+
+
+def _page(request, line, language, form, status=200):
+    context = {
+        "line": line,
+        "line_name": line.localized_name(language),
+        "form": form,
+        "rate_limited": status == 429,
+        "language": language,
+    }
+    return render(request, "feedback/form.html", context, status=status)
+
+
+@require_GET
+def thanks_page(request, slug):
+    line = _line(slug)
+    language = _language(request)
+    with translation.override(language):
+        return render(
+            request,
+            "feedback/thanks.html",
+            {"line": line, "line_name": line.localized_name(language), "language": language},
+        )

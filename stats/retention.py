@@ -1,0 +1,192 @@
+"""Retention: remove every IP address, and everything derived from one, once its time is up.
+
+By design an ended chat leaves nothing (its row, messages, token and address are deleted by
+`end_chat`), so the purge deals with what outlives a chat on purpose or by accident:
+- bars (a keyed hash of the address) whose time has run out;
+- chats that have lived longer than CHAT_MAX_AGE_HOURS, or whose asker has gone without the
+  sweeper noticing (every daphne process was down): the system ends them, which deletes them;
+- on-duty connection rows of consoles that are gone;
+- what other features keep for a while (follow-up codes, group-chat leftovers, login-attempt
+  records), each past its own retention.
+Every step is idempotent and safe to run at any time, concurrently with live chats.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.apps import apps
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+
+@dataclass
+class Purged:
+    kind: str  # stable name, for tests and logs
+    label: str  # what the command prints
+    count: int
+
+
+def purge_ip_addresses(now: datetime | None = None, dry_run: bool = False) -> list[Purged]:
+    """Remove everything IP-related that is past its retention; one count per kind."""
+    now = now or timezone.now()
+    return [step(now, dry_run) for step in STEPS if _applies(step)]
+
+
+def _applies(step) -> bool:
+    needs = getattr(step, "needs_model", None)
+    return needs is None or _model(needs) is not None
+
+
+def _model(label: str):
+    try:
+        return apps.get_model(label)
+    except LookupError:
+        return None
+
+
+def step(kind: str, label: str, needs_model: str | None = None):
+    """Register a purge step `fn(now, dry_run) -> count`, run only if `needs_model` exists."""
+
+    def register(fn: Callable[[datetime, bool], int]):
+        def run(now, dry_run):
+            return Purged(kind, label, fn(now, dry_run))
+
+        run.needs_model = needs_model
+        STEPS.append(run)
+        return fn
+
+    return register
+
+
+STEPS: list = []
+
+
+def _delete(queryset, dry_run: bool) -> int:
+    if dry_run:
+        return queryset.count()
+    # Count the rows of this model only, not what the delete cascades to.
+    return queryset.delete()[1].get(queryset.model._meta.label, 0)
+
+
+# --- One-to-one chats --------------------------------------------------------------------------
+
+
+@step("chats_too_old", "live chats past the maximum age or with a vanished asker (ended)")
+def end_old_chats(now, dry_run):
+    from chats import services
+    from chats.models import Chat
+
+    oldest = now - timedelta(hours=settings.CHAT_MAX_AGE_HOURS)
+    asker_gone = now - timedelta(seconds=settings.CHAT_ASKER_GRACE_SECONDS)
+    stale = Chat.objects.filter(Q(queued_at__lt=oldest) | Q(asker_seen_at__lt=asker_gone))
+    if dry_run:
+        return stale.count()
+    return sum(
+        services.end_chat(chat_id, by="system", now=now)
+        for chat_id in stale.values_list("pk", flat=True)
+    )
+
+
+@step("bars_expired", "expired bars (address hashes)")
+def delete_expired_bars(now, dry_run):
+    from chats.models import Bar
+
+    return _delete(Bar.objects.filter(until__lte=now), dry_run)
+
+
+@step("duty_stale", "on-duty rows of closed consoles")
+def delete_stale_duty(now, dry_run):
+    from chats.models import DutySession
+
+    gone = now - timedelta(seconds=settings.CHAT_HELPER_GRACE_SECONDS)
+    return _delete(DutySession.objects.filter(seen_at__lt=gone), dry_run)
+
+
+# --- Login records (django-axes keeps the address of every failed login) -----------------------
+
+
+@step("login_attempts", "failed-login records past retention (django-axes)", "axes.AccessAttempt")
+def delete_old_login_attempts(now, dry_run):
+    model = _model("axes.AccessAttempt")
+    return _delete(model.objects.filter(attempt_time__lt=_login_cutoff(now)), dry_run)
+
+
+@step("login_logs", "login log records past retention (django-axes)", "axes.AccessLog")
+def delete_old_login_logs(now, dry_run):
+    model = _model("axes.AccessLog")
+    return _delete(model.objects.filter(attempt_time__lt=_login_cutoff(now)), dry_run)
+
+
+@step(
+    "login_failures",
+    "failed-login log records past retention (django-axes)",
+    "axes.AccessFailureLog",
+)
+def delete_old_login_failures(now, dry_run):
+    model = _model("axes.AccessFailureLog")
+    return _delete(model.objects.filter(attempt_time__lt=_login_cutoff(now)), dry_run)
+
+
+def _login_cutoff(now: datetime) -> datetime:
+    """Keep a lockout alive as long as it runs, and never longer than the retention."""
+    keep = timedelta(days=settings.LOGIN_RECORD_RETENTION_DAYS)
+    cooloff = getattr(settings, "AXES_COOLOFF_TIME", None)
+    if isinstance(cooloff, int | float):
+        cooloff = timedelta(hours=cooloff)
+    if isinstance(cooloff, timedelta):
+        keep = max(keep, cooloff)
+    return now - keep
+
+
+# --- Group chats (contract section 6) -----------------------------------------------------------
+
+
+@step("group_sessions_over", "group sessions past their end (closed)", "chats.GroupSession")
+def close_ended_group_sessions(now, dry_run):
+    from chats import groups
+    from chats.models import GroupSession
+
+    over = GroupSession.objects.filter(closed_at=None, ends_at__lte=now)
+    if dry_run:
+        return over.count()
+    # Closing counts the session for statistics and deletes its people and messages.
+    return sum(groups.close_session(pk, now=now) for pk in over.values_list("pk", flat=True))
+
+
+@step(
+    "group_leftovers",
+    "participants (address hashes) and messages of closed group sessions",
+    "chats.GroupParticipant",
+)
+def delete_group_leftovers(now, dry_run):
+    from chats.models import GroupMessage, GroupParticipant
+
+    done = Q(session__closed_at__isnull=False) | Q(session__ends_at__lte=now)
+    return _delete(GroupParticipant.objects.filter(done), dry_run) + _delete(
+        GroupMessage.objects.filter(done), dry_run
+    )
+
+
+# --- Follow-ups (contract section 5) ------------------------------------------------------------
+
+
+@step("follow_ups_expired", "unused follow-up codes past their shift", "chats.FollowUp")
+def delete_expired_follow_ups(now, dry_run):
+    from chats.models import FollowUp
+
+    # A used code belongs to its waiting chat and goes with it; an unused one ends with its shift.
+    return _delete(FollowUp.objects.filter(expires_at__lte=now, chat=None), dry_run)
+
+
+@step(
+    "code_guesses_expired",
+    "wrong-code counters (address hashes) past their window",
+    "chats.CodeGuess",
+)
+def delete_old_code_guesses(now, dry_run):
+    from chats.models import CodeGuess
+
+    window = timedelta(seconds=getattr(settings, "FOLLOW_UP_GUESS_WINDOW_SECONDS", 3600))
+    return _delete(CodeGuess.objects.filter(window_start__lt=now - window), dry_run)
