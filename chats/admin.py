@@ -1,10 +1,11 @@
+from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from scheduling.admin import HoursExceptionInline, OpeningHoursInline
 from stats.admin import TopicInline
 
-from .models import Bar, Chat, DutySession, HelperProfile, ServiceLine
+from .models import Bar, Chat, DutySession, GroupSession, HelperProfile, ServiceLine
 
 
 @admin.register(ServiceLine)
@@ -67,3 +68,45 @@ class BarAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+class GroupSessionForm(forms.ModelForm):
+    class Meta:
+        model = GroupSession
+        fields = [
+            "line",
+            "title",
+            "language",
+            "starts_at",
+            "ends_at",
+            "capacity",
+            "moderators",
+            "invite",
+            "pinned",
+        ]
+
+    def clean(self):
+        data = super().clean()
+        line, moderators = data.get("line"), data.get("moderators")
+        if line and moderators:
+            outsiders = [m for m in moderators if not m.lines.filter(pk=line.pk).exists()]
+            if outsiders:
+                names = ", ".join(m.display_name for m in outsiders)
+                self.add_error(
+                    "moderators",
+                    _("Moderators must be helpers of this line: %(names)s is not.")
+                    % {"names": names},
+                )
+        return data
+
+
+@admin.register(GroupSession)
+class GroupSessionAdmin(admin.ModelAdmin):
+    """The group chat schedule; a session's messages and nicknames are never shown here."""
+
+    form = GroupSessionForm
+    list_display = ["title", "line", "language", "starts_at", "ends_at", "capacity", "closed_at"]
+    list_filter = ["line", "language"]
+    date_hierarchy = "starts_at"
+    filter_horizontal = ["moderators"]
+    search_fields = ["title"]

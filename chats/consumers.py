@@ -14,7 +14,8 @@ from channels.db import aclose_old_connections, database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
-from . import notify, protocol, services
+from . import groups, notify, protocol, services
+from .moderation import ModeratorMixin
 from .protocol import FrameError
 from .services import ChatError
 
@@ -60,10 +61,11 @@ class _Sweeper:
     async def run(cls):
         while True:
             await asyncio.sleep(settings.CHAT_SWEEP_SECONDS)
-            try:
-                await db(services.sweep)()
-            except Exception:
-                log.exception("sweep failed; retrying at the next interval")
+            for sweep in (services.sweep, groups.sweep):
+                try:
+                    await db(sweep)()
+                except Exception:
+                    log.exception("sweep failed; retrying at the next interval")
 
 
 class BaseChatConsumer(AsyncJsonWebsocketConsumer):
@@ -263,7 +265,7 @@ class AskerConsumer(BaseChatConsumer):
         pass  # only helpers care
 
 
-class HelperConsumer(BaseChatConsumer):
+class HelperConsumer(ModeratorMixin, BaseChatConsumer):
     """`/ws/helper/`: a logged-in helper's console; on duty for their lines while open."""
 
     parser = staticmethod(protocol.parse_helper_frame)

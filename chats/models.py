@@ -206,3 +206,8 @@ class PreparedText(models.Model):
     def as_sent(self) -> str:
         """What the helper's message says: the text, and the link on its own line."""
         return f"{self.text}\n{self.url}" if self.url else self.text
+
+
+# Group chats and follow-ups keep their models in their own modules; Django finds them here.
+from .models_followups import CodeGuess, FollowUp  # noqa: E402, F401
+from .models_groups import GroupMessage, GroupParticipant, GroupSession  # noqa: E402, F401

@@ -32,6 +32,11 @@ def helper_group(helper_id: int) -> str:
     return f"helper.{helper_id}"
 
 
+def group_session(session_id: int) -> str:
+    """Participants and moderators of one group chat session."""
+    return f"groupchat.{session_id}"
+
+
 def _send(group: str, event: dict) -> None:
     def send():
         try:
@@ -57,6 +62,20 @@ def queue_changed(slug: str, order: list[int] | None, length: int) -> None:
 
 def helper(helper_id: int, event_type: str, **payload) -> None:
     _send(helper_group(helper_id), {"type": event_type, **payload})
+
+
+def group(session_id: int, frame: dict | None = None, *, seq=None, kicked=None) -> None:
+    """Everyone in a group session: a frame (message, removed, closed…) or who was kicked."""
+    _send(
+        group_session(session_id),
+        {
+            "type": "group.event",
+            "session": session_id,
+            "frame": frame,
+            "seq": seq,
+            "kicked": kicked,
+        },
+    )
 
 
 # --- From the event loop (consumers): no transaction to wait for -------------------------------

@@ -14,6 +14,9 @@ LANGUAGES = ("fi", "sv", "en")
 MAX_TOKEN_CHARS = 128
 MAX_SLUG_CHARS = 50
 MAX_TOPICS = 20
+MAX_NICKNAME_CHARS = 32
+MAX_NOTE_CHARS = 500
+MAX_PIN_CHARS = 1000
 
 
 class FrameError(Exception):
@@ -106,6 +109,32 @@ def _positive_int(value, name: str, limit: int, *, optional=True) -> int | None:
     return value
 
 
+def _nickname(value) -> str:
+    if not isinstance(value, str):
+        raise FrameError("invalid", "'nickname' must be a string.")
+    # One space between words; no control or format characters that could fake another name.
+    name = " ".join(value.split())
+    if not 0 < len(name) <= MAX_NICKNAME_CHARS or not name.isprintable():
+        raise FrameError("invalid", f"A nickname is 1–{MAX_NICKNAME_CHARS} visible characters.")
+    return name
+
+
+def _session(f: dict) -> int:
+    return _positive_int(f.get("session"), "session", 2**62, optional=False)
+
+
+def _message_id(value) -> int:
+    return _positive_int(value, "id", 2**31, optional=False)
+
+
+def _pin(value) -> str:
+    if value == "":
+        return ""  # unpin
+    if isinstance(value, str) and len(value) > MAX_PIN_CHARS:
+        raise FrameError("too_long", f"A pinned message is at most {MAX_PIN_CHARS} characters.")
+    return _text(value)
+
+
 ASKER_FRAMES = {
     "start": lambda f: {
         "language": _language(f.get("language")),
@@ -132,7 +161,19 @@ HELPER_FRAMES = {
         "chat": _chat_id(f.get("chat")),
         "topics": _topics(f.get("topics")),
         "follow_up_at": _time(f.get("follow_up_at"), "follow_up_at"),
+        # Addition: the helper's private note for the follow-up (docs/follow-ups.md).
+        "note": _short(f.get("note"), "note", MAX_NOTE_CHARS, optional=True),
     },
+    # Moderators of a group session (contract section 4; docs/groups.md).
+    "group_join": lambda f: {
+        "service": _short(f.get("service"), "service", MAX_SLUG_CHARS),
+        "session": _positive_int(f.get("session"), "session", 2**62),
+    },
+    "group_message": lambda f: {"session": _session(f), "text": _text(f.get("text"))},
+    "group_remove": lambda f: {"session": _session(f), "id": _message_id(f.get("id"))},
+    "group_kick": lambda f: {"session": _session(f), "nickname": _nickname(f.get("nickname"))},
+    "group_close": lambda f: {"session": _session(f)},
+    "group_pin": lambda f: {"session": _session(f), "text": _pin(f.get("text"))},
     # Additions to the contract (docs/protocol.md).
     "bar": lambda f: {
         "chat": _chat_id(f.get("chat")),
@@ -145,6 +186,17 @@ HELPER_FRAMES = {
         "service": _short(f.get("service"), "service", MAX_SLUG_CHARS),
         "text": _text(f.get("text")),
     },
+}
+
+
+GROUP_FRAMES = {
+    "join": lambda f: {
+        "nickname": _nickname(f.get("nickname")),
+        "invite": _short(f.get("invite"), "invite", 64, optional=True),
+        # Addition: which running session, when a line runs several at once.
+        "session": _positive_int(f.get("session"), "session", 2**62),
+    },
+    "message": lambda f: {"text": _text(f.get("text"))},
 }
 
 
@@ -173,6 +225,10 @@ def parse_asker_frame(text_data) -> Frame:
 
 def parse_helper_frame(text_data) -> Frame:
     return parse(text_data, HELPER_FRAMES)
+
+
+def parse_group_frame(text_data) -> Frame:
+    return parse(text_data, GROUP_FRAMES)
 
 
 # --- Outgoing frames ---------------------------------------------------------------------------
@@ -262,3 +318,46 @@ def consult_frame(service: str, name: str, role: str, text: str, sent_at: dateti
         "text": text,
         "sent_at": iso(sent_at),
     }
+
+
+# --- Group chats (section 6) and their moderators (section 4) -----------------------------------
+
+
+def joined_frame(nickname: str, participants: int, **extra) -> dict:
+    return {"type": "joined", "nickname": nickname, "participants": participants, **extra}
+
+
+def group_message_frame(seq: int, nickname: str, role: str, text: str, sent_at: datetime) -> dict:
+    return {
+        "type": "message",
+        "id": seq,
+        "nickname": nickname,
+        "role": role,
+        "text": text,
+        "sent_at": iso(sent_at),
+    }
+
+
+def removed_frame(seq: int) -> dict:
+    return {"type": "removed", "id": seq}
+
+
+def participants_frame(count: int) -> dict:
+    return {"type": "participants", "participants": count}
+
+
+def pinned_frame(text: str) -> dict:
+    return {"type": "pinned", "text": text}
+
+
+def for_moderator(frame: dict, session_id: int) -> dict:
+    """A participant's frame as a moderator's console gets it: `group_<type>` with `session`."""
+    return {**frame, "type": f"group_{frame['type']}", "session": session_id}
+
+
+def group_joined_frame(session_id: int, participants: int, **extra) -> dict:
+    return {"type": "group_joined", "session": session_id, "participants": participants, **extra}
+
+
+def follow_ups_frame(follow_ups: list[dict]) -> dict:
+    return {"type": "follow_ups", "follow_ups": follow_ups}

@@ -52,7 +52,12 @@ class Answer:
 
 def service_object(line: ServiceLine, at: datetime | None = None) -> dict:
     """The contract's service object: open now, next opening or closing, queue length."""
-    status = scheduling.line_status(line, at)
+    if line.kind == ServiceLine.Kind.GROUP:
+        from . import groups  # groups builds on this module
+
+        status = groups.line_status(line, at)
+    else:
+        status = scheduling.line_status(line, at)
     return {
         "slug": line.slug,
         "name": line.name,

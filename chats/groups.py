@@ -1,0 +1,458 @@
+"""Every write of the group chat (contract section 6): plain, synchronous, transactional.
+
+A session is open from `starts_at` until `ends_at` or a moderator's `group_close`. Participants
+are anonymous nicknames; the only thing kept about one is a keyed hash of the address, so that a
+kick holds for any nickname, and it goes with the rest when the session closes: closing counts
+sessions, joins and messages for statistics and deletes every participant and message.
+"""
+
+import hmac
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from scheduling.hours import Status
+from stats import services as stats
+
+from . import notify, protocol
+from .models import GroupMessage, GroupParticipant, GroupSession, HelperProfile, ServiceLine
+from .services import ChatError, active_bar, address_hash
+
+Role = GroupParticipant.Role
+
+
+@dataclass
+class JoinAnswer:
+    """What the joining socket is told, and where it now belongs."""
+
+    frames: list[dict] = field(default_factory=list)
+    session_id: int | None = None
+    person_id: int | None = None
+    seq: int = 0  # the last message id the frames carry
+
+
+# --- Sessions and the schedule ------------------------------------------------------------------
+
+
+def group_line(slug: str) -> ServiceLine:
+    line = ServiceLine.objects.filter(slug=slug, active=True, kind=ServiceLine.Kind.GROUP).first()
+    if line is None:
+        raise ChatError("not_found", f"No group chat {slug!r}.")
+    return line
+
+
+def next_start(line: ServiceLine, now: datetime, invite: str = "") -> datetime | None:
+    """The next start of a session that this invite (or none: the open ones) admits."""
+    upcoming = GroupSession.objects.upcoming(now).filter(line=line, invite__in={"", invite})
+    return upcoming.values_list("starts_at", flat=True).first()
+
+
+def line_status(line: ServiceLine, at: datetime | None = None) -> Status:
+    """The service object's view of a group line: open while an open-to-all session runs."""
+    at = at or timezone.now()
+    public = GroupSession.objects.filter(line=line, invite="")
+    running = public.running(at).order_by("-ends_at").first()
+    if running:
+        return Status(True, None, running.ends_at)
+    return Status(False, next_start(line, at), None)
+
+
+def _fresh_since(now: datetime) -> datetime:
+    return now - timedelta(seconds=settings.CHAT_HEARTBEAT_SECONDS * 3)
+
+
+def _present(session: GroupSession, now: datetime):
+    """People in the session now: moderators who joined, participants not gone nor kicked."""
+    return session.people.filter(kicked=False).filter(
+        Q(role=Role.MODERATOR) | Q(seen_at__gte=_fresh_since(now))
+    )
+
+
+def _pick_session(line: ServiceLine, now: datetime, invite: str | None, wanted: int | None):
+    """The running session this join is for; ChatError or None (closed) when there is none."""
+    running = list(GroupSession.objects.running(now).filter(line=line).order_by("starts_at", "pk"))
+    if wanted is not None:
+        running = [session for session in running if session.pk == wanted]
+    for session in running:
+        if session.invite and invite and _same_invite(session.invite, invite):
+            return session
+    for session in running:
+        if not session.invite:
+            return session
+    if running:
+        raise ChatError("not_found", "This group is for invited members: check the invitation.")
+    return None
+
+
+def _same_invite(expected: str, given: str) -> bool:
+    # Read aloud and typed by hand: case and surrounding spaces do not matter.
+    normal = [code.strip().casefold().encode() for code in (expected, given)]
+    return hmac.compare_digest(*normal)
+
+
+def _closed_answer(line: ServiceLine, now: datetime, invite: str | None) -> JoinAnswer:
+    return JoinAnswer([protocol.closed_frame(next_start(line, now, invite or ""))])
+
+
+# --- Participants ---------------------------------------------------------------------------------
+
+
+def join(
+    slug: str,
+    nickname: str,
+    *,
+    ip: str | None,
+    invite: str | None = None,
+    session_id: int | None = None,
+    now=None,
+) -> JoinAnswer:
+    """Let someone into the running session with a nickname; `closed`, or say why not."""
+    now = now or timezone.now()
+    line = group_line(slug)
+    if active_bar(ip, line, now):
+        raise ChatError("blocked", "A helper has paused chats from this connection for a while.")
+    session = _pick_session(line, now, invite, session_id)
+    if session is None:
+        return _closed_answer(line, now, invite)
+    hashed = address_hash(ip) if ip else ""
+    with transaction.atomic():
+        # One join at a time per session: nickname and capacity checks hold across processes.
+        session = GroupSession.objects.select_for_update().get(pk=session.pk)
+        if session.closed_at or session.ends_at <= now:
+            return _closed_answer(line, now, invite)
+        if hashed and session.people.filter(kicked=True, address_hash=hashed).exists():
+            raise ChatError("kicked", "A moderator removed you from this session.")
+        if _nickname_taken(session, nickname, now):
+            raise ChatError("nickname_taken", "Someone in this session has that nickname.")
+        present = _present(session, now)
+        if present.filter(role=Role.PARTICIPANT).count() >= session.capacity:
+            raise ChatError("full", "This session is full.")
+        person = GroupParticipant.objects.create(
+            session=session, nickname=nickname, address_hash=hashed, joined_at=now, seen_at=now
+        )
+        GroupSession.objects.filter(pk=session.pk).update(joins=session.joins + 1)
+        count = present.count()
+        notify.group(session.pk, protocol.participants_frame(count))
+        history = _history(session)
+    joined = protocol.joined_frame(nickname, count, **_session_fields(session))
+    return JoinAnswer(
+        [joined, protocol.history_frame(history)], session.pk, person.pk, seq=session.last_seq
+    )
+
+
+def _nickname_taken(session: GroupSession, nickname: str, now: datetime) -> bool:
+    wanted = nickname.casefold()
+    # Moderators' names are reserved even before they join: nobody can pose as one.
+    names = [*_present(session, now).values_list("nickname", flat=True)]
+    names += session.moderators.values_list("display_name", flat=True)
+    return any(name.casefold() == wanted for name in names)
+
+
+def _session_fields(session: GroupSession) -> dict:
+    return {
+        "session": session.pk,
+        "title": session.title,
+        "ends_at": protocol.iso(session.ends_at),
+        "pinned": session.pinned,
+    }
+
+
+def _history(session: GroupSession) -> list[dict]:
+    return [message_frame(m) for m in session.messages.filter(removed=False)]
+
+
+def touch(person_id: int, now=None) -> None:
+    GroupParticipant.objects.filter(pk=person_id).update(seen_at=now or timezone.now())
+
+
+def leave(person_id: int, now=None) -> None:
+    """A participant's socket closed: free the nickname and the place (a kick stays recorded)."""
+    now = now or timezone.now()
+    person = GroupParticipant.objects.filter(pk=person_id).select_related("session").first()
+    if person is None or person.kicked:
+        return
+    with transaction.atomic():
+        person.delete()
+        notify.group(person.session_id, protocol.participants_frame(_present_count(person.session)))
+
+
+def _present_count(session: GroupSession, now=None) -> int:
+    return _present(session, now or timezone.now()).count()
+
+
+# --- Messages ----------------------------------------------------------------------------------
+
+
+def message_frame(message: GroupMessage) -> dict:
+    return protocol.group_message_frame(
+        message.seq, message.nickname, message.role, message.text, message.sent_at
+    )
+
+
+def messages_after(session_id: int, seq: int) -> list[GroupMessage]:
+    return list(GroupMessage.objects.filter(session_id=session_id, seq__gt=seq).order_by("seq"))
+
+
+def _post(session_id: int, person: GroupParticipant, text: str, now: datetime) -> GroupMessage:
+    with transaction.atomic():
+        session = GroupSession.objects.select_for_update().filter(pk=session_id).first()
+        if session is None or session.closed_at or session.ends_at <= now:
+            raise ChatError("closed", "This session has ended.")
+        session.last_seq += 1
+        GroupSession.objects.filter(pk=session.pk).update(last_seq=session.last_seq)
+        message = GroupMessage.objects.create(
+            session=session,
+            seq=session.last_seq,
+            nickname=person.nickname,
+            role=person.role,
+            text=text,
+            sent_at=now,
+        )
+        notify.group(session.pk, message_frame(message), seq=message.seq)
+    return message
+
+
+def post_message(person_id: int, text: str, now=None) -> GroupMessage:
+    """A participant's message, stored with the session's next id, then sent to everyone."""
+    now = now or timezone.now()
+    person = GroupParticipant.objects.filter(pk=person_id).first()
+    if person is None or person.kicked:
+        raise ChatError("not_found", "You are not in this session; join first.")
+    GroupParticipant.objects.filter(pk=person_id).update(seen_at=now)
+    return _post(person.session_id, person, text, now)
+
+
+# --- Moderators --------------------------------------------------------------------------------
+
+
+def _moderated_session(helper: HelperProfile, session_id: int, now: datetime) -> GroupSession:
+    session = (
+        GroupSession.objects.running(now)
+        .filter(pk=session_id, line__in=helper.lines.filter(kind=ServiceLine.Kind.GROUP))
+        .first()
+    )
+    named = session and session.moderators.exists()
+    if session is None or (named and not session.moderators.filter(pk=helper.pk).exists()):
+        raise ChatError("not_found", "No running session that you moderate.")
+    return session
+
+
+def moderator_join(
+    helper: HelperProfile, slug: str, session_id: int | None = None, now=None
+) -> JoinAnswer:
+    """A moderator enters the running session of a line: `group_joined` with its history.
+
+    A session with named moderators admits only them; one with none admits the line's helpers.
+    """
+    now = now or timezone.now()
+    if not helper.lines.filter(slug=slug, kind=ServiceLine.Kind.GROUP).exists():
+        raise ChatError("not_found", f"You are not a helper of the group line {slug!r}.")
+    running = GroupSession.objects.running(now).filter(line__slug=slug)
+    if session_id is not None:
+        running = running.filter(pk=session_id)
+    mine = running.filter(Q(moderators=helper) | Q(moderators=None)).order_by("starts_at", "pk")
+    session = mine.first()
+    if session is None:
+        raise ChatError("not_found", "No session of this line that you moderate is running.")
+    with transaction.atomic():
+        person, created = GroupParticipant.objects.get_or_create(
+            session=session,
+            helper=helper,
+            defaults={
+                "nickname": helper.display_name,
+                "role": Role.MODERATOR,
+                "joined_at": now,
+                "seen_at": now,
+            },
+        )
+        count = _present_count(session, now)
+        if created:
+            notify.group(session.pk, protocol.participants_frame(count))
+        session.refresh_from_db()
+        history = _history(session)
+    frame = protocol.group_joined_frame(
+        session.pk,
+        count,
+        title=session.title,
+        ends_at=protocol.iso(session.ends_at),
+        pinned=session.pinned,
+        messages=[protocol.for_moderator(m, session.pk) for m in history],
+    )
+    return JoinAnswer([frame], session.pk, person.pk, seq=session.last_seq)
+
+
+def moderator_leave(helper: HelperProfile, session_ids, now=None) -> None:
+    """The moderator's console closed: they no longer count among those present."""
+    for session_id in session_ids:
+        with transaction.atomic():
+            deleted, _ = GroupParticipant.objects.filter(
+                session_id=session_id, helper=helper, role=Role.MODERATOR
+            ).delete()
+            session = GroupSession.objects.filter(pk=session_id, closed_at=None).first()
+            if deleted and session:
+                notify.group(session_id, protocol.participants_frame(_present_count(session, now)))
+
+
+def _moderator(helper: HelperProfile, session_id: int, now: datetime) -> GroupParticipant:
+    _moderated_session(helper, session_id, now)
+    person = GroupParticipant.objects.filter(
+        session_id=session_id, helper=helper, role=Role.MODERATOR
+    ).first()
+    if person is None:
+        raise ChatError("not_found", "Join the session first (group_join).")
+    return person
+
+
+def moderator_message(helper: HelperProfile, session_id: int, text: str, now=None):
+    now = now or timezone.now()
+    return _post(session_id, _moderator(helper, session_id, now), text, now)
+
+
+def remove_message(helper: HelperProfile, session_id: int, seq: int, now=None) -> None:
+    """Take a message down: its text is erased now, and everyone is told its id."""
+    now = now or timezone.now()
+    _moderator(helper, session_id, now)
+    with transaction.atomic():
+        taken = GroupMessage.objects.filter(session_id=session_id, seq=seq, removed=False).update(
+            removed=True, text=""
+        )
+        if not taken:
+            raise ChatError("not_found", "No such message, or it was already removed.")
+        notify.group(session_id, protocol.removed_frame(seq))
+
+
+def kick(helper: HelperProfile, session_id: int, nickname: str, now=None) -> None:
+    """Out for the rest of the session: this socket now, and any later join from its address."""
+    now = now or timezone.now()
+    _moderator(helper, session_id, now)
+    with transaction.atomic():
+        session = GroupSession.objects.select_for_update().get(pk=session_id)
+        wanted = nickname.casefold()
+        person = next(
+            (
+                p
+                for p in _present(session, now).filter(role=Role.PARTICIPANT)
+                if p.nickname.casefold() == wanted
+            ),
+            None,
+        )
+        if person is None:
+            raise ChatError("not_found", "Nobody in the session has that nickname.")
+        GroupParticipant.objects.filter(pk=person.pk).update(kicked=True)
+        notify.group(session_id, kicked=person.pk)
+        notify.group(session_id, protocol.participants_frame(_present_count(session, now)))
+
+
+def pin(helper: HelperProfile, session_id: int, text: str, now=None) -> None:
+    """A welcome or the rules at the top of the room; an empty text unpins."""
+    now = now or timezone.now()
+    _moderator(helper, session_id, now)
+    with transaction.atomic():
+        GroupSession.objects.filter(pk=session_id).update(pinned=text)
+        notify.group(session_id, protocol.pinned_frame(text))
+
+
+def close_by_moderator(helper: HelperProfile, session_id: int, now=None) -> None:
+    now = now or timezone.now()
+    _moderated_session(helper, session_id, now)
+    close_session(session_id, now=now)
+
+
+def close_session(session_id: int, now=None) -> bool:
+    """Close a session: count it, delete its people and messages, tell everyone the next start.
+
+    Returns False when it was already closed (another process got there first).
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        session = (
+            GroupSession.objects.select_for_update()
+            .filter(pk=session_id, closed_at=None)
+            .select_related("line")
+            .first()
+        )
+        if session is None:
+            return False
+        day = timezone.localtime(session.starts_at).date()
+        stats.increment(session.line_id, day, "group_sessions")
+        if session.joins:
+            stats.increment(session.line_id, day, "group_participants", by=session.joins)
+        if session.last_seq:
+            stats.increment(session.line_id, day, "group_messages", by=session.last_seq)
+        session.messages.all().delete()
+        session.people.all().delete()
+        GroupSession.objects.filter(pk=session.pk).update(closed_at=now, pinned="")
+        opens_at = next_start(session.line, now, session.invite)
+        notify.group(session.pk, protocol.closed_frame(opens_at))
+    return True
+
+
+def sweep(now=None) -> dict:
+    """Close sessions whose end has passed; forget participants whose socket vanished."""
+    now = now or timezone.now()
+    over = GroupSession.objects.not_closed().filter(ends_at__lte=now).values_list("pk", flat=True)
+    closed = sum(close_session(pk, now=now) for pk in over)
+    gone = GroupParticipant.objects.filter(
+        role=Role.PARTICIPANT, kicked=False, seen_at__lt=_fresh_since(now)
+    )
+    for person_id in gone.values_list("pk", flat=True):
+        leave(person_id, now=now)
+    return {"closed": closed}
+
+
+# --- Scheduling (schedulegroup and the admin) ---------------------------------------------------
+
+
+class ScheduleError(Exception):
+    pass
+
+
+def schedule_session(
+    slug: str,
+    *,
+    starts_at: datetime,
+    ends_at: datetime,
+    title: str,
+    language: str = "fi",
+    capacity: int = 30,
+    moderators=(),
+    invite: str = "",
+) -> GroupSession:
+    """Add a session to a group line's schedule; ScheduleError with a one-line reason if not."""
+    line = ServiceLine.objects.filter(slug=slug).first()
+    if line is None:
+        raise ScheduleError(f"Unknown service {slug!r}.")
+    if line.kind != ServiceLine.Kind.GROUP:
+        raise ScheduleError(f"{slug!r} is not a group line.")
+    if ends_at <= starts_at:
+        raise ScheduleError("The end must be after the start.")
+    if not title or not title.strip():
+        raise ScheduleError("The title cannot be empty.")
+    if language not in GroupSession.Language.values:
+        raise ScheduleError(f"Unknown language {language!r}; use fi or en.")
+    if capacity < 1:
+        raise ScheduleError("The capacity must be at least 1.")
+    helpers = []
+    for username in dict.fromkeys(moderators):
+        helper = HelperProfile.objects.filter(user__username=username).first()
+        if helper is None:
+            raise ScheduleError(f"Unknown moderator {username!r}: no helper of that name.")
+        if not helper.lines.filter(pk=line.pk).exists():
+            raise ScheduleError(f"{username!r} is not a helper of {slug!r}.")
+        helpers.append(helper)
+    with transaction.atomic():
+        session = GroupSession.objects.create(
+            line=line,
+            title=title.strip(),
+            language=language,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            capacity=capacity,
+            invite=invite or "",
+        )
+        session.moderators.set(helpers)
+    return session

@@ -1,0 +1,93 @@
+"""The moderator's frames on the helper socket (contract section 4; docs/groups.md).
+
+A mixin of HelperConsumer: a helper named as moderator joins a running group session with
+`group_join` and then gets the session's frames as `group_<type>` with `session`. The rules are
+in chats/groups.py; this holds only which sessions the socket is in and the last message id.
+"""
+
+import logging
+
+from channels.db import aclose_old_connections, database_sync_to_async
+
+from . import groups, notify, protocol
+from .services import ChatError
+
+log = logging.getLogger(__name__)
+
+db = database_sync_to_async
+
+
+class ModeratorMixin:
+    @property
+    def moderating(self) -> dict[int, int]:
+        """Session id -> the last message id sent to this socket."""
+        return self.__dict__.setdefault("_moderating", {})
+
+    async def disconnect(self, code):
+        if self.moderating and getattr(self, "helper", None) is not None:
+            try:
+                await db(groups.moderator_leave)(self.helper, list(self.moderating))
+            except Exception:
+                log.warning("could not record a moderator's departure")
+        await super().disconnect(code)
+
+    def _session(self, session_id: int) -> int:
+        if session_id not in self.moderating:
+            raise ChatError("not_found", "Join the session first (group_join).")
+        return session_id
+
+    async def handle_group_join(self, frame):
+        answer = await db(groups.moderator_join)(self.helper, frame.service, frame.session)
+        self.moderating[answer.session_id] = answer.seq
+        await self.join(notify.group_session(answer.session_id))
+        for out in answer.frames:
+            await self.send_json(out)
+        await self._group_catch_up(answer.session_id)
+
+    async def handle_group_message(self, frame):
+        session_id = self._session(frame.session)
+        message = await db(groups.moderator_message)(self.helper, session_id, frame.text)
+        await self._group_deliver(session_id, message.seq, groups.message_frame(message))
+
+    async def handle_group_remove(self, frame):
+        await db(groups.remove_message)(self.helper, self._session(frame.session), frame.id)
+
+    async def handle_group_kick(self, frame):
+        await db(groups.kick)(self.helper, self._session(frame.session), frame.nickname)
+
+    async def handle_group_pin(self, frame):
+        await db(groups.pin)(self.helper, self._session(frame.session), frame.text)
+
+    async def handle_group_close(self, frame):
+        await db(groups.close_by_moderator)(self.helper, self._session(frame.session))
+
+    async def _group_catch_up(self, session_id: int):
+        for message in await db(groups.messages_after)(session_id, self.moderating[session_id]):
+            if not message.removed:
+                frame = groups.message_frame(message)
+                await self.send_json(protocol.for_moderator(frame, session_id))
+            self.moderating[session_id] = message.seq
+
+    async def _group_deliver(self, session_id: int, seq: int, frame: dict):
+        last = self.moderating.get(session_id)
+        if last is None or seq <= last:
+            return
+        if seq > last + 1:
+            await self._group_catch_up(session_id)
+            return
+        await self.send_json(protocol.for_moderator(frame, session_id))
+        self.moderating[session_id] = seq
+
+    async def group_event(self, event):
+        session_id = event["session"]
+        if session_id not in self.moderating or event.get("kicked"):
+            return
+        await aclose_old_connections()
+        frame = event["frame"]
+        if frame["type"] == "message":
+            await self._group_deliver(session_id, event["seq"], frame)
+            return
+        if frame["type"] == "closed":
+            del self.moderating[session_id]
+            await self.leave(notify.group_session(session_id))
+        await self.send_json(protocol.for_moderator(frame, session_id))
