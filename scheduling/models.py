@@ -182,3 +182,39 @@ class ShiftBooking(models.Model):
             check_booking(self.helper, self.slot, self.day, booking=self)
         except BookingError as error:
             raise ValidationError(str(error)) from None
+
+
+class Debrief(models.Model):
+    """The closing debrief of a peer's shift took place: a yes and a time, never its content."""
+
+    booking = models.OneToOneField(
+        ShiftBooking,
+        on_delete=models.CASCADE,
+        related_name="debrief",
+        verbose_name=_("peer's shift"),
+    )
+    held_at = models.DateTimeField(_("held at"))
+    recorded_by = models.ForeignKey(
+        HelperProfile,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("recorded by"),
+        help_text=_("Empty when a coordinator recorded it."),
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-held_at"]
+        verbose_name = _("debrief")
+        verbose_name_plural = _("debriefs")
+
+    def __str__(self):
+        return f"{self.booking} — {self.held_at:%d.%m.%Y %H:%M}"
+
+    def clean(self):
+        if self.booking_id and self.booking.helper.role != HelperProfile.Role.PEER:
+            raise ValidationError({"booking": _("Debriefs are recorded for peers' shifts.")})
+        if self.recorded_by_id and self.recorded_by.role != HelperProfile.Role.PROFESSIONAL:
+            raise ValidationError({"recorded_by": _("A professional records the debrief.")})

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from chats.models import Chat, DutySession, HelperProfile, ServiceLine
 
 from . import hours
-from .models import HoursException, OpeningHours, ShiftBooking, ShiftSlot
+from .models import Debrief, HoursException, OpeningHours, ShiftBooking, ShiftSlot
 
 
 @lru_cache(maxsize=8)
@@ -241,3 +241,30 @@ def shift_containing(
         if start <= moment < end:
             return start, end
     return None
+
+
+def record_debrief(
+    professional: HelperProfile, booking_id: int, *, held_at=None, now=None
+) -> Debrief:
+    """A professional of the line records that the closing debrief of a peer's shift was held."""
+    now = now or timezone.now()
+    booking = (
+        ShiftBooking.objects.select_related("slot__line", "helper").filter(pk=booking_id).first()
+    )
+    if booking is None or booking.helper.role != HelperProfile.Role.PEER:
+        raise BookingError("No such peer shift.")
+    if professional.role != HelperProfile.Role.PROFESSIONAL:
+        raise BookingError("Only a professional records a debrief.")
+    if not professional.lines.filter(pk=booking.slot.line_id).exists():
+        raise BookingError(
+            f"{professional.display_name} is not a helper of {booking.slot.line.slug}."
+        )
+    if slot_span(booking.slot, booking.day)[0] > now:
+        raise BookingError("That shift has not started yet.")
+    try:
+        with transaction.atomic():
+            return Debrief.objects.create(
+                booking=booking, held_at=held_at or now, recorded_by=professional
+            )
+    except IntegrityError:
+        raise BookingError("The debrief of that shift is already recorded.") from None

@@ -9,10 +9,14 @@ from datetime import date, datetime, time, timedelta
 import pytest
 import time_machine
 from asgiref.sync import sync_to_async
+from django.core.exceptions import ValidationError
 
 from chats import services
 from chats.models import Chat
+from scheduling import rota
 from scheduling.hours import HELSINKI
+from scheduling.models import ShiftBooking, ShiftSlot
+from scheduling.services import BookingError, book_shift, shift_containing
 from tests.conftest import next_frame
 
 TUESDAY = date(2026, 12, 1)
@@ -126,3 +130,168 @@ def test_open_line_without_helpers_keeps_its_queue(lines, settings):
     services.touch_asker(waiting.chat_id, now=helsinki(13, 1))
     assert services.sweep(now=helsinki(13, 1))["ended"] == 0
     assert Chat.objects.filter(pk=waiting.chat_id).exists()
+
+
+# --- Booking -----------------------------------------------------------------------------------
+
+WEDNESDAY = date(2026, 12, 2)
+
+
+@pytest.fixture
+def frozen():
+    """Tuesday 1.12.2026 at 10:00 in Helsinki."""
+    with time_machine.travel(helsinki(10, 0), tick=False) as traveller:
+        yield traveller
+
+
+@pytest.mark.django_db
+def test_helper_books_a_slot_once_and_a_double_booking_is_refused(lines, make_helper, frozen):
+    anna = make_helper(role="peer", name="Anna")
+    booking = book_shift(anna, "vakivalta", WEDNESDAY, "12-14")
+    assert (booking.slot.line.slug, booking.slot.label, booking.day) == (
+        "vakivalta",
+        "12-14",
+        WEDNESDAY,
+    )
+    with pytest.raises(BookingError, match="already booked vakivalta 12-14 on 02.12.2026"):
+        book_shift(anna, lines["vakivalta"], WEDNESDAY, "12:00–14:00")
+    assert ShiftBooking.objects.count() == 1
+    # Another helper on the same slot is fine: that is the point of a shift.
+    book_shift(make_helper(name="Bea"), "vakivalta", WEDNESDAY, booking.slot)
+    assert ShiftBooking.objects.count() == 2
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("service", "day", "slot", "reason"),
+    [
+        ("ero", WEDNESDAY, "12-14", "not a helper of ero"),
+        ("ei-ole", WEDNESDAY, "12-14", "Unknown service 'ei-ole'"),
+        ("unichat", WEDNESDAY, "12-14", "Unknown service 'unichat'"),
+        ("vakivalta", WEDNESDAY, "12-13", "slots are: 12-14, 14-16, 16-18"),
+        ("vakivalta", WEDNESDAY, "noon", "write it like 12-14"),
+        ("vakivalta", date(2026, 11, 30), "12-14", "30.11.2026 is in the past"),
+        ("lapset-nuoret", WEDNESDAY, "12-14", "slots are: 15-16, 16-18"),
+    ],
+)
+def test_booking_refusals_say_why_and_change_nothing(
+    lines, make_helper, frozen, service, day, slot, reason
+):
+    helper = make_helper(services=("vakivalta", "lapset-nuoret"))
+    with pytest.raises(BookingError, match=reason):
+        book_shift(helper, service, day, slot)
+    assert not ShiftBooking.objects.exists()
+
+
+@pytest.mark.django_db
+def test_todays_slot_can_be_booked_until_it_ends(lines, make_helper, frozen):
+    helper = make_helper()
+    frozen.move_to(helsinki(13, 0))
+    book_shift(helper, "vakivalta", TUESDAY, "12-14")  # under way: still bookable
+    frozen.move_to(helsinki(14, 0))
+    with pytest.raises(BookingError, match="The shift 12-14 on 01.12.2026 is already over"):
+        book_shift(make_helper(), "vakivalta", TUESDAY, "12-14")
+    book_shift(helper, "vakivalta", TUESDAY, "14-16")  # the next one is fine
+
+
+@pytest.mark.django_db
+def test_slots_refuse_end_before_start_and_overlaps(lines):
+    line = lines["vakivalta"]
+    with pytest.raises(ValidationError, match="end after it starts"):
+        ShiftSlot(line=line, starts=time(14), ends=time(12)).full_clean()
+    with pytest.raises(ValidationError, match="overlaps the slot 12-14"):
+        ShiftSlot(line=line, starts=time(13), ends=time(15)).full_clean()
+    ShiftSlot(line=line, starts=time(18), ends=time(0)).full_clean()  # until midnight is fine
+    ShiftSlot(line=lines["ero"], starts=time(13), ends=time(15), active=False).full_clean()
+
+
+@pytest.mark.django_db
+def test_shift_containing_joins_back_to_back_slots_and_ends_exclusive(lines, make_helper, frozen):
+    helper = make_helper(services=("vakivalta", "ero"))
+    line = lines["vakivalta"]
+    book_shift(helper, line, WEDNESDAY, "12-14")
+    book_shift(helper, line, WEDNESDAY, "14-16")
+    book_shift(helper, "ero", WEDNESDAY, "16-18")
+    whole = (helsinki(12, day=WEDNESDAY), helsinki(16, day=WEDNESDAY))
+    assert shift_containing(helper, line, helsinki(12, day=WEDNESDAY)) == whole
+    assert shift_containing(helper, line, helsinki(15, 59, day=WEDNESDAY)) == whole
+    assert shift_containing(helper, line, helsinki(16, day=WEDNESDAY)) is None
+    assert shift_containing(helper, line, helsinki(11, 59, day=WEDNESDAY)) is None
+    assert shift_containing(helper, line, helsinki(17, day=WEDNESDAY)) is None  # that is ero
+    assert shift_containing(make_helper(), line, helsinki(13, day=WEDNESDAY)) is None
+
+
+@pytest.mark.django_db
+def test_a_slot_until_midnight_contains_the_last_minute_of_the_day(lines, make_helper, frozen):
+    line = lines["vakivalta"]
+    late = ShiftSlot.objects.create(line=line, starts=time(22), ends=time(0))
+    helper = make_helper()
+    book_shift(helper, line, WEDNESDAY, late)
+    assert late.label == "22-24"
+    assert shift_containing(helper, line, helsinki(23, 59, day=WEDNESDAY)) == (
+        helsinki(22, day=WEDNESDAY),
+        helsinki(0, day=WEDNESDAY + timedelta(days=1)),
+    )
+
+
+@pytest.mark.django_db
+def test_peer_only_slot_needs_a_professional_until_one_books(lines, make_helper, frozen):
+    line = lines["vakivalta"]
+    book_shift(make_helper(role="peer", name="Pia"), line, WEDNESDAY, "12-14")
+    book_shift(make_helper(role="professional", name="Olli"), line, WEDNESDAY, "14-16")
+
+    def cells():
+        calendar = rota.line_calendar(line, WEDNESDAY, 1)
+        return {cell.slot.label: cell for cell in calendar.days[0].cells}
+
+    assert cells()["12-14"].needs_professional
+    assert not cells()["14-16"].needs_professional  # a professional alone is no gap
+    assert not cells()["16-18"].needs_professional  # nobody at all is another matter
+    assert [cell.slot.label for cell in rota.line_calendar(line, WEDNESDAY, 1).gaps] == ["12-14"]
+    book_shift(make_helper(role="professional"), line, WEDNESDAY, "12-14")
+    assert not cells()["12-14"].needs_professional
+
+
+@pytest.mark.django_db
+def test_monthly_report_counts_each_peers_shifts_and_flags_those_below_minimum(
+    lines, make_helper, settings
+):
+    settings.SCHEDULING_PEER_MIN_SHIFTS_PER_MONTH = 2
+    slot = ShiftSlot.objects.get(line=lines["vakivalta"], starts=time(12))
+    other = ShiftSlot.objects.get(line=lines["vakivalta"], starts=time(14))
+    busy = make_helper(role="peer", name="Aino")
+    rare = make_helper(role="peer", name="Bertta")
+    make_helper(role="peer", name="Cecilia")  # no shifts at all
+    pro = make_helper(role="professional", name="Olli")
+    for helper, day, on in [
+        (busy, date(2026, 10, 5), slot),
+        (busy, date(2026, 10, 5), other),  # two slots on one day are two shifts
+        (busy, date(2026, 10, 31), slot),
+        (busy, date(2026, 11, 2), slot),
+        (busy, date(2026, 11, 3), slot),
+        (rare, date(2026, 11, 30), slot),
+        (rare, date(2026, 12, 1), slot),  # the next month: not counted in November
+        (pro, date(2026, 11, 4), slot),  # professionals are not in the report
+    ]:
+        ShiftBooking.objects.create(helper=helper, day=day, slot=on)
+    months = rota.month_starts(date(2026, 11, 15), 2)
+    assert months == [date(2026, 10, 1), date(2026, 11, 1)]
+    report = {
+        row.helper.display_name: (row.counts, row.below) for row in rota.peer_commitment(months)
+    }
+    assert report == {
+        "Aino": ([3, 2], [False, False]),
+        "Bertta": ([0, 1], [True, True]),
+        "Cecilia": ([0, 0], [True, True]),
+    }
+    by_line = rota.peer_commitment(months, line=lines["ero"])
+    assert by_line == []  # nobody is a peer of that line
+
+
+def test_month_starts_cross_the_new_year():
+    assert rota.month_starts(date(2027, 2, 10), 4) == [
+        date(2026, 11, 1),
+        date(2026, 12, 1),
+        date(2027, 1, 1),
+        date(2027, 2, 1),
+    ]

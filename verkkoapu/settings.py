@@ -205,6 +205,12 @@ FEEDBACK_RATE_WINDOW = env.int("FEEDBACK_RATE_WINDOW", default=600)
 # Login records (django-axes) hold helpers' addresses: purged after this many days.
 LOGIN_RECORD_RETENTION_DAYS = env.int("LOGIN_RECORD_RETENTION_DAYS", default=30)
 
+# --- Scheduling (docs/scheduling.md) ------------------------------------------------------------
+# Peers are expected to do at least this many shifts a month; the admin report flags fewer.
+SCHEDULING_PEER_MIN_SHIFTS_PER_MONTH = env.int("SCHEDULING_PEER_MIN_SHIFTS_PER_MONTH", default=1)
+# The helper console's calendar shows this many weeks from the current one.
+SCHEDULING_CALENDAR_WEEKS = env.int("SCHEDULING_CALENDAR_WEEKS", default=4)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
