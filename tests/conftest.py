@@ -188,6 +188,30 @@ async def receive_nothing(communicator, timeout=0.3, ignore=("queue",)):
     return True
 
 
+def text_by_table() -> dict[str, str]:
+    """Every value of every column of every table in the database, as one string per table."""
+    from django.db import connection
+
+    found = {}
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names():
+            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")
+            found[table] = "\n".join(
+                " ".join(str(bytes(v) if isinstance(v, memoryview) else v) for v in row)
+                for row in cursor.fetchall()
+            )
+    return found
+
+
+def all_text_in_database() -> str:
+    return "\n".join(text_by_table().values())
+
+
+def tables_holding(secret: str) -> set[str]:
+    """The tables in which `secret` appears anywhere, in any column."""
+    return {table for table, text in text_by_table().items() if secret in text}
+
+
 # --- Real servers ------------------------------------------------------------------------------
 
 
