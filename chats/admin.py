@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from scheduling.admin import HoursExceptionInline, OpeningHoursInline
 from stats.admin import TopicInline
 
-from .models import Bar, Chat, DutySession, GroupSession, HelperProfile, ServiceLine
+from .models import Bar, Chat, DutySession, GroupSession, HelperProfile, PreparedText, ServiceLine
 
 
 @admin.register(ServiceLine)
@@ -68,6 +68,16 @@ class BarAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(PreparedText)
+class PreparedTextAdmin(admin.ModelAdmin):
+    """The helpers' library of replies, referrals and duty-to-report notices."""
+
+    list_display = ["title", "kind", "line", "order", "active"]
+    list_filter = ["kind", "line", "active"]
+    list_editable = ["order", "active"]
+    search_fields = ["title", "text"]
 
 
 class GroupSessionForm(forms.ModelForm):

@@ -104,3 +104,10 @@ async def helper_chat_taken(helper_id: int, chat_id: int, origin: str) -> None:
     await _asend(
         helper_group(helper_id), {"type": "helper.chat", "chat": chat_id, "origin": origin}
     )
+
+
+async def consult(slug: str, frame: dict, helper_id: int) -> None:
+    """A helper's note to the line's other consoles: transient, like typing."""
+    await _asend(
+        helpers_group(slug), {"type": "consult.message", "frame": frame, "helper_id": helper_id}
+    )

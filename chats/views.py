@@ -1,16 +1,22 @@
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.db.models import Q
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_safe
 
-from . import services
-from .models import ServiceLine
+from . import protocol, services
+from .models import PreparedText, ServiceLine
+
+MAX_WIDGET_LINES = 10
 
 
-@require_GET
+@require_safe
 def demo_page(request):
     """A neutral page embedding the widget; it touches no session, so it sets no cookie."""
-    lines = ServiceLine.objects.filter(active=True)
+    lines = ServiceLine.objects.filter(active=True, kind=ServiceLine.Kind.ONE_TO_ONE)
     return render(request, "chats/demo.html", {"lines": lines})
 
 
@@ -31,8 +37,122 @@ def service_detail(request, slug):
     return JsonResponse(services.service_object(line))
 
 
+@require_GET
+def widget_lines(request):
+    """What the widget shows before a chat: `?services=a,b&language=sv`.
+
+    The service objects of the named one-to-one lines plus the texts in the asker's language
+    (name, who the line is for, the rules to accept). Sites of EMBEDDING_ORIGINS may read it.
+    """
+    language = request.GET.get("language", "fi")
+    if language not in protocol.LANGUAGES:
+        language = "fi"
+    slugs = [slug for slug in request.GET.get("services", "").split(",") if slug][:MAX_WIDGET_LINES]
+    found = {
+        line.slug: line
+        for line in ServiceLine.objects.filter(
+            slug__in=slugs, active=True, kind=ServiceLine.Kind.ONE_TO_ONE
+        )
+    }
+    answer = []
+    for slug in slugs:
+        if line := found.get(slug):
+            answer.append(
+                {
+                    **services.service_object(line),
+                    "name": line.localized_name(language),
+                    "description": line.description if language == "fi" else "",
+                    "rules": line.localized_rules(language),
+                }
+            )
+    response = JsonResponse({"lines": answer})
+    origin = request.headers.get("Origin")
+    if origin and origin in settings.EMBEDDING_ORIGINS:
+        response["Access-Control-Allow-Origin"] = origin
+        response["Vary"] = "Origin"
+    return response
+
+
 @login_required
 def console(request):
     if not hasattr(request.user, "helper"):
         raise Http404("Only helpers have a console.")
-    return render(request, "chats/console.html", {"helper": request.user.helper})
+    helper = request.user.helper
+    return render(
+        request,
+        "chats/console.html",
+        {"helper": helper, "console_data": console_data(helper, get_language() or "fi")},
+    )
+
+
+def console_data(helper, language: str) -> dict:
+    """Everything the console script needs besides the socket: lines, topics, prepared texts."""
+    lines = list(
+        helper.lines.filter(active=True, kind=ServiceLine.Kind.ONE_TO_ONE).prefetch_related(
+            "topics"
+        )
+    )
+    prepared = PreparedText.objects.filter(active=True).filter(
+        Q(line__isnull=True) | Q(line__in=lines)
+    )
+    return {
+        "helper": {"name": helper.display_name, "role": helper.role},
+        "lines": [
+            {
+                "slug": line.slug,
+                "name": line.localized_name(language),
+                "topics": [
+                    {"slug": topic.slug, "name": _localized_topic(topic, language)}
+                    for topic in line.topics.all()
+                    if topic.active
+                ],
+            }
+            for line in lines
+        ],
+        "prepared": [
+            {
+                "id": text.pk,
+                "line": text.line.slug if text.line_id else None,
+                "kind": text.kind,
+                "title": text.title,
+                "text": text.as_sent(),
+                "url": text.url,
+            }
+            for text in prepared.select_related("line")
+        ],
+        "bar_hours": sorted({1, settings.CHAT_DEFAULT_BAR_HOURS, 24 * 7, 24 * 30}),
+        "strings": console_strings(),
+    }
+
+
+def _localized_topic(topic, language: str) -> str:
+    return {"sv": topic.name_sv, "en": topic.name_en}.get(language) or topic.name
+
+
+def console_strings() -> dict:
+    """The console script's words that change with state; the rest are in the template."""
+    return {
+        "on_duty": _("On duty"),
+        "paused": _("On a break"),
+        "offline": _("Connection lost, reconnecting…"),
+        "pause": _("Take a break"),
+        "resume": _("Back on duty"),
+        "queue": _("In the queue: {n}"),
+        "empty": _("Nobody is waiting on {line}."),
+        "chat_title": _("Chat {n} – {line}"),
+        "ip": _("Asker's IP address: {ip}"),
+        "asker": _("Asker"),
+        "you": _("You"),
+        "system": _("Notice"),
+        "typing": _("The asker is typing…"),
+        "ended_asker": _("The asker ended the chat."),
+        "ended_helper": _("The chat has ended."),
+        "ended_system": _("The chat ended: the asker's connection was lost."),
+        "bar_confirm": _("Bar this asker for {hours} h and end the chat?"),
+        "hours": _("{n} h"),
+        "days": _("{n} days"),
+        "new_asker": _("New asker in the queue"),
+        "error": _("Error: {message}"),
+        "peer": _("peer helper"),
+        "consult_sent": _("Sent to the helpers on duty for {line}."),
+    }

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", chat_views.demo_page, name="home"),
     path("api/services/", chat_views.service_list, name="api-services"),
     path("api/services/<slug:slug>/", chat_views.service_detail, name="api-service"),
+    path("api/widget/", chat_views.widget_lines, name="api-widget"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("console/", include("chats.console_urls")),

@@ -1,1 +1,508 @@
-// The console is built in issue 6.
+/*
+ * The helper console (/console/): lines and their queues, chats side by side, prepared texts,
+ * consult notes among the helpers on duty. Plain JavaScript, no build step.
+ *
+ * Data from the page: #console-data (json_script) has the lines with their topics, the prepared
+ * texts and the words that change with state; everything else is in the template's markup.
+ * Every text from the socket is put on the page as text, never as HTML.
+ */
+(function () {
+  "use strict";
+
+  var data = JSON.parse(document.getElementById("console-data").textContent);
+  var S = data.strings;
+  var TYPING_SHOWN_MS = 4000;
+  var TYPING_SEND_MS = 3000;
+  var BASE_TITLE = document.title;
+  var SOUND_KEY = "verkkoapu.console.sound";
+
+  var state = {
+    ws: null,
+    retries: 0,
+    paused: false,
+    connected: false,
+    queues: {}, // slug -> length
+    chats: {}, // chat id -> {node, parts, lastId, service, ended}
+    lastTyping: {},
+    endingByMe: {}
+  };
+
+  function t(key, values) {
+    return S[key].replace(/\{(\w+)\}/g, function (whole, name) {
+      return values && name in values ? String(values[name]) : whole;
+    });
+  }
+
+  function lineOf(slug) {
+    return data.lines.filter(function (line) { return line.slug === slug; })[0] || { slug: slug, name: slug, topics: [] };
+  }
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) {
+      node.className = className;
+    }
+    if (text !== undefined) {
+      node.textContent = text;
+    }
+    return node;
+  }
+
+  function clock(iso) {
+    var date = new Date(iso);
+    return isNaN(date.getTime())
+      ? ""
+      : date.toLocaleTimeString(document.documentElement.lang || "fi", {
+          hour: "2-digit",
+          minute: "2-digit",
+          timeZone: "Europe/Helsinki"
+        });
+  }
+
+  // --- Status line, alerts, attention ----------------------------------------------------------
+
+  var dutyState = document.getElementById("duty-state");
+  var pauseToggle = document.getElementById("pause-toggle");
+  var alertBox = document.getElementById("console-alert");
+  var soundToggle = document.getElementById("sound-toggle");
+
+  function showDuty() {
+    if (!state.connected) {
+      dutyState.textContent = S.offline;
+      dutyState.className = "c-duty c-duty-offline";
+    } else if (state.paused) {
+      dutyState.textContent = S.paused;
+      dutyState.className = "c-duty c-duty-paused";
+    } else {
+      dutyState.textContent = S.on_duty;
+      dutyState.className = "c-duty c-duty-on";
+    }
+    pauseToggle.disabled = !state.connected;
+    pauseToggle.textContent = state.paused ? S.resume : S.pause;
+    pauseToggle.setAttribute("aria-pressed", state.paused ? "true" : "false");
+    document.querySelectorAll("[data-take]").forEach(function (button) {
+      var slug = button.getAttribute("data-take");
+      button.disabled = !state.connected || state.paused || !state.queues[slug];
+    });
+  }
+
+  function showAlert(text) {
+    alertBox.textContent = text;
+    alertBox.hidden = !text;
+  }
+
+  function updateTitle() {
+    var waiting = 0;
+    Object.keys(state.queues).forEach(function (slug) { waiting += state.queues[slug]; });
+    document.title = waiting ? "(" + waiting + ") " + S.new_asker + " – " + BASE_TITLE : BASE_TITLE;
+  }
+
+  function beep() {
+    if (!soundToggle.checked || state.paused) {
+      return;
+    }
+    try {
+      var Context = window.AudioContext || window.webkitAudioContext;
+      var audio = new Context();
+      var tone = audio.createOscillator();
+      var gain = audio.createGain();
+      tone.frequency.value = 660;
+      gain.gain.value = 0.15;
+      tone.connect(gain);
+      gain.connect(audio.destination);
+      tone.start();
+      tone.stop(audio.currentTime + 0.25);
+      tone.onended = function () { audio.close(); };
+    } catch (error) {
+      // No audio here; the title still tells.
+    }
+  }
+
+  try {
+    soundToggle.checked = window.localStorage.getItem(SOUND_KEY) === "1";
+  } catch (error) {
+    soundToggle.checked = false;
+  }
+  soundToggle.addEventListener("change", function () {
+    try {
+      window.localStorage.setItem(SOUND_KEY, soundToggle.checked ? "1" : "0");
+    } catch (error) {
+      // The choice lasts for this page only.
+    }
+  });
+
+  // --- The socket ------------------------------------------------------------------------------
+
+  function send(frame) {
+    if (!state.ws || state.ws.readyState !== WebSocket.OPEN) {
+      showAlert(S.offline);
+      return false;
+    }
+    state.ws.send(JSON.stringify(frame));
+    return true;
+  }
+
+  function connect() {
+    var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
+    var ws = new WebSocket(scheme + window.location.host + "/ws/helper/");
+    state.ws = ws;
+    ws.onopen = function () {
+      state.connected = true;
+      state.retries = 0;
+      showAlert("");
+      if (state.paused) {
+        // A new connection starts on duty; keep the break the helper chose.
+        send({ type: "pause", paused: true });
+      }
+      showDuty();
+      // The server names every chat still ours; one it does not has ended meanwhile.
+      Object.keys(state.chats).forEach(function (id) { state.chats[id].stale = !state.chats[id].ended; });
+      setTimeout(function () {
+        Object.keys(state.chats).forEach(function (id) {
+          if (state.chats[id].stale) {
+            chatEnded(Number(id), "system");
+          }
+        });
+      }, 5000);
+    };
+    ws.onmessage = function (event) {
+      var frame;
+      try {
+        frame = JSON.parse(event.data);
+      } catch (error) {
+        return;
+      }
+      handle(frame);
+    };
+    ws.onclose = function (event) {
+      state.connected = false;
+      showDuty();
+      if (event.code === 4403) {
+        window.location.assign("/accounts/login/?next=/console/");
+        return;
+      }
+      var delay = Math.min(30000, 1000 * Math.pow(2, state.retries)) + Math.random() * 500;
+      state.retries += 1;
+      setTimeout(connect, delay);
+    };
+  }
+
+  function handle(frame) {
+    switch (frame.type) {
+      case "queue":
+        setQueue(frame.service, frame.length);
+        break;
+      case "assigned":
+        openChat(frame);
+        break;
+      case "history":
+        (frame.messages || []).forEach(function (message) { addMessage(frame.chat, message); });
+        break;
+      case "message":
+        addMessage(frame.chat, frame);
+        break;
+      case "typing":
+        showTyping(frame.chat);
+        break;
+      case "ended":
+        chatEnded(frame.chat, frame.by);
+        break;
+      case "empty":
+        showAlert(t("empty", { line: lineOf(frame.service).name }));
+        break;
+      case "paused":
+        state.paused = frame.paused;
+        showDuty();
+        break;
+      case "consult":
+        addConsult(frame);
+        break;
+      case "error":
+        showAlert(t("error", { message: frame.message }));
+        break;
+      default:
+        break;
+    }
+  }
+
+  // --- Lines and queues ------------------------------------------------------------------------
+
+  function setQueue(slug, length) {
+    if (!data.lines.some(function (line) { return line.slug === slug; })) {
+      return; // a group line: moderated elsewhere
+    }
+    var before = state.queues[slug] || 0;
+    state.queues[slug] = length;
+    var counter = document.querySelector('[data-queue="' + CSS.escape(slug) + '"] strong');
+    if (counter) {
+      counter.textContent = String(length);
+      counter.parentNode.classList.toggle("c-waiting", length > 0);
+    }
+    if (length > before && counter) {
+      beep();
+    }
+    updateTitle();
+    showDuty();
+  }
+
+  document.querySelectorAll("[data-take]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      showAlert("");
+      send({ type: "accept_next", service: button.getAttribute("data-take") });
+    });
+  });
+
+  pauseToggle.addEventListener("click", function () {
+    send({ type: "pause", paused: !state.paused });
+  });
+
+  // --- Chats -----------------------------------------------------------------------------------
+
+  var chatsBox = document.getElementById("chats");
+  var noChats = document.getElementById("no-chats");
+  var template = document.getElementById("chat-template");
+
+  function refreshEmpty() {
+    noChats.hidden = chatsBox.children.length > 0;
+  }
+
+  function openChat(frame) {
+    var existing = state.chats[frame.chat];
+    if (existing && !existing.ended) {
+      existing.stale = false;
+      existing.parts.ip.textContent = frame.ip ? t("ip", { ip: frame.ip }) : "";
+      return;
+    }
+    if (existing) {
+      existing.node.remove();
+    }
+    var node = template.content.firstElementChild.cloneNode(true);
+    var id = "chat-" + frame.chat;
+    var line = lineOf(frame.service);
+    var parts = {
+      title: node.querySelector(".c-chat-title"),
+      ip: node.querySelector(".c-chat-ip"),
+      log: node.querySelector(".c-messages"),
+      logBox: node.querySelector(".c-log"),
+      typing: node.querySelector(".c-typing"),
+      input: node.querySelector(".c-input"),
+      topics: node.querySelector(".c-topic-list"),
+      ended: node.querySelector(".c-ended"),
+      close: node.querySelector(".c-close"),
+      barHours: node.querySelector(".c-bar-hours")
+    };
+    node.id = id;
+    node.setAttribute("aria-labelledby", id + "-title");
+    parts.title.id = id + "-title";
+    parts.title.textContent = t("chat_title", { n: frame.chat, line: line.name });
+    parts.ip.textContent = frame.ip ? t("ip", { ip: frame.ip }) : "";
+    parts.logBox.setAttribute("aria-labelledby", id + "-title");
+    parts.input.id = id + "-input";
+    node.querySelector(".c-compose-label").setAttribute("for", id + "-input");
+    parts.barHours.id = id + "-bar";
+    node.querySelector(".c-bar-label").setAttribute("for", id + "-bar");
+
+    line.topics.forEach(function (topic) {
+      var box = el("div", "c-topic");
+      var input = el("input");
+      input.type = "checkbox";
+      input.value = topic.slug;
+      input.id = id + "-topic-" + topic.slug;
+      var label = el("label", null, topic.name);
+      label.setAttribute("for", input.id);
+      box.appendChild(input);
+      box.appendChild(label);
+      parts.topics.appendChild(box);
+    });
+
+    data.bar_hours.forEach(function (hours) {
+      var option = el("option", null, hours % 24 === 0 && hours > 24 ? t("days", { n: hours / 24 }) : t("hours", { n: hours }));
+      option.value = String(hours);
+      parts.barHours.appendChild(option);
+    });
+
+    data.prepared
+      .filter(function (text) { return !text.line || text.line === frame.service; })
+      .forEach(function (text) {
+        var list = node.querySelector('.c-prepared-list[data-kind="' + text.kind + '"]');
+        if (!list) {
+          return;
+        }
+        var item = el("li");
+        var button = el("button", "c-button c-prepared-button", text.title);
+        button.type = "button";
+        button.title = text.text;
+        button.addEventListener("click", function () {
+          if (text.kind === "duty_notice") {
+            if (window.confirm(text.text)) {
+              send({ type: "notice", chat: frame.chat, text: text.text });
+            }
+            return;
+          }
+          insertText(parts.input, text.text);
+        });
+        item.appendChild(button);
+        list.appendChild(item);
+      });
+
+    node.querySelector(".c-compose").addEventListener("submit", function (event) {
+      event.preventDefault();
+      submit(frame.chat);
+    });
+    parts.input.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        submit(frame.chat);
+      }
+    });
+    parts.input.addEventListener("input", function () {
+      var now = Date.now();
+      if (now - (state.lastTyping[frame.chat] || 0) > TYPING_SEND_MS) {
+        state.lastTyping[frame.chat] = now;
+        send({ type: "typing", chat: frame.chat });
+      }
+    });
+    node.querySelector(".c-end").addEventListener("click", function () {
+      state.endingByMe[frame.chat] = true;
+      send({ type: "end", chat: frame.chat, topics: chosenTopics(parts) });
+    });
+    node.querySelector(".c-bar-button").addEventListener("click", function () {
+      var hours = parseInt(parts.barHours.value, 10);
+      if (window.confirm(t("bar_confirm", { hours: hours }))) {
+        state.endingByMe[frame.chat] = true;
+        send({ type: "bar", chat: frame.chat, hours: hours, topics: chosenTopics(parts) });
+      }
+    });
+    parts.close.addEventListener("click", function () {
+      node.remove();
+      delete state.chats[frame.chat];
+      refreshEmpty();
+    });
+
+    state.chats[frame.chat] = { node: node, parts: parts, lastId: 0, service: frame.service, ended: false, seen: {} };
+    chatsBox.appendChild(node);
+    refreshEmpty();
+    parts.input.focus();
+  }
+
+  function chosenTopics(parts) {
+    return Array.prototype.map.call(parts.topics.querySelectorAll("input:checked"), function (input) {
+      return input.value;
+    });
+  }
+
+  function insertText(input, text) {
+    var start = input.selectionStart || 0;
+    var end = input.selectionEnd || 0;
+    var before = input.value.slice(0, start);
+    var after = input.value.slice(end);
+    var glue = before && !/\s$/.test(before) ? " " : "";
+    input.value = before + glue + text + after;
+    input.focus();
+    var caret = (before + glue + text).length;
+    input.setSelectionRange(caret, caret);
+  }
+
+  function submit(chatId) {
+    var chat = state.chats[chatId];
+    var text = chat.parts.input.value;
+    if (!text.trim() || chat.ended) {
+      return;
+    }
+    if (send({ type: "message", chat: chatId, text: text })) {
+      chat.parts.input.value = "";
+    }
+  }
+
+  function senderName(sender) {
+    return sender === "asker" ? S.asker : sender === "helper" ? S.you : S.system;
+  }
+
+  function addMessage(chatId, message) {
+    var chat = state.chats[chatId];
+    if (!chat || chat.seen[message.id]) {
+      return;
+    }
+    chat.seen[message.id] = true;
+    chat.lastId = Math.max(chat.lastId, message.id);
+    var item = el("li", "c-message c-from-" + message.sender);
+    var meta = el("p", "c-sender");
+    meta.appendChild(el("strong", null, senderName(message.sender)));
+    var time = el("time", "c-time", clock(message.sent_at));
+    time.dateTime = message.sent_at;
+    meta.appendChild(time);
+    item.appendChild(meta);
+    item.appendChild(el("p", "c-text", message.text));
+    chat.parts.log.appendChild(item);
+    chat.parts.logBox.scrollTop = chat.parts.logBox.scrollHeight;
+    if (message.sender === "asker") {
+      chat.parts.typing.hidden = true;
+    }
+  }
+
+  function showTyping(chatId) {
+    var chat = state.chats[chatId];
+    if (!chat) {
+      return;
+    }
+    chat.parts.typing.textContent = S.typing;
+    chat.parts.typing.hidden = false;
+    clearTimeout(chat.typingTimer);
+    chat.typingTimer = setTimeout(function () { chat.parts.typing.hidden = true; }, TYPING_SHOWN_MS);
+  }
+
+  function chatEnded(chatId, by) {
+    var chat = state.chats[chatId];
+    if (!chat || chat.ended) {
+      return;
+    }
+    chat.ended = true;
+    chat.node.classList.add("c-chat-ended");
+    chat.parts.ip.textContent = "";
+    chat.parts.typing.hidden = true;
+    chat.node.querySelectorAll("textarea, input, select, .c-compose button, .c-actions button, .c-prepared button").forEach(function (control) {
+      control.disabled = true;
+    });
+    chat.parts.ended.textContent = by === "asker" ? S.ended_asker : by === "system" ? S.ended_system : S.ended_helper;
+    chat.parts.ended.hidden = false;
+    chat.parts.close.hidden = false;
+    if (state.endingByMe[chatId]) {
+      delete state.endingByMe[chatId];
+      chat.parts.close.focus();
+    }
+  }
+
+  // --- Consult ---------------------------------------------------------------------------------
+
+  var consultLog = document.getElementById("consult-log");
+  var consultForm = document.getElementById("consult-form");
+
+  function addConsult(frame) {
+    var item = el("li", "c-consult-item" + (frame.mine ? " c-consult-mine" : ""));
+    var meta = el("p", "c-sender");
+    meta.appendChild(el("strong", null, frame.mine ? S.you : frame.helper.name));
+    if (frame.helper.role === "peer") {
+      meta.appendChild(el("span", "c-badge", S.peer));
+    }
+    meta.appendChild(el("span", "c-time", lineOf(frame.service).name + " · " + clock(frame.sent_at)));
+    item.appendChild(meta);
+    item.appendChild(el("p", "c-text", frame.text));
+    consultLog.appendChild(item);
+    consultLog.parentNode.scrollTop = consultLog.parentNode.scrollHeight;
+  }
+
+  if (consultForm) {
+    consultForm.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var input = document.getElementById("consult-text");
+      var service = document.getElementById("consult-line").value;
+      if (input.value.trim() && send({ type: "consult", service: service, text: input.value })) {
+        input.value = "";
+      }
+    });
+  }
+
+  refreshEmpty();
+  showDuty();
+  connect();
+})();
