@@ -1,0 +1,49 @@
+"""The group chat page: `/group/<slug>/`. Like the asker's page it sets no cookie."""
+
+from django.http import Http404
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from .models import GroupSession, ServiceLine
+
+
+@require_GET
+def group_page(request, slug):
+    line = ServiceLine.objects.filter(slug=slug, active=True, kind=ServiceLine.Kind.GROUP).first()
+    if line is None:
+        raise Http404("No such group chat.")
+    now = timezone.now()
+    # Only sessions open to anyone are announced: a closed group's title stays with its members.
+    public = GroupSession.objects.filter(line=line, invite="")
+    session = public.running(now).first() or public.upcoming(now).first()
+    strings = {
+        "connecting": _("Connecting…"),
+        "reconnecting": _("The connection was lost. Reconnecting…"),
+        "joined": _("You are in the group as %(nickname)s."),
+        "participants": _("In the group now: %(count)s"),
+        "closed": _("The group chat is closed. The next session starts %(when)s."),
+        "closed_unknown": _("The group chat is closed. The next session is not scheduled yet."),
+        "moderator": _("moderator"),
+        "removed": _("A moderator removed this message."),
+        "kicked": _("A moderator removed you from this session."),
+        "nickname_taken": _("Someone in the group already has that nickname. Choose another."),
+        "full": _("The group is full right now. Try again in a while."),
+        "not_found": _("This group is for invited members: check the invitation code."),
+        "rate_limited": _("Too many messages at once. Wait a moment and send again."),
+        "blocked": _("Chats from this connection are paused for a while."),
+        "invalid": _("Check the nickname: 1–32 visible characters."),
+        "too_long": _("The message is too long."),
+        "error": _("Something went wrong. Try again."),
+    }
+    return render(
+        request,
+        "chats/group.html",
+        {
+            "line": line,
+            "session": session,
+            "running": bool(session and session.starts_at <= now),
+            "group_data": {"slug": line.slug, "strings": strings},
+        },
+    )
