@@ -10,6 +10,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -22,6 +23,15 @@ from django.utils import timezone
 
 ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def pytest_sessionstart(session):
+    """A SQLite test database is recreated each run, but its WAL files would outlive it."""
+    database = settings.DATABASES["default"]
+    name = database.get("TEST", {}).get("NAME")
+    if database["ENGINE"].endswith("sqlite3") and name:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{name}{suffix}").unlink(missing_ok=True)
 
 
 def need(condition: bool, reason: str):
@@ -224,6 +234,7 @@ class Daphne:
         self.proc = None
 
     def start(self):
+        self.log = tempfile.NamedTemporaryFile(prefix=f"daphne-{self.port}-", suffix=".log")
         self.proc = subprocess.Popen(
             [
                 sys.executable,
@@ -237,11 +248,16 @@ class Daphne:
             ],
             cwd=ROOT,
             env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            # A file, not a pipe: a pipe nobody reads fills up and blocks the server.
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
         )
-        wait_for_port(self.port, self.proc)
+        wait_for_port(self.port, self.proc, self.log)
         return self
+
+    def output(self) -> str:
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")
 
     def kill(self):
         if self.proc and self.proc.poll() is None:
@@ -261,11 +277,14 @@ class Daphne:
         return f"ws://127.0.0.1:{self.port}"
 
 
-def wait_for_port(port: int, proc=None, timeout=20.0):
+def wait_for_port(port: int, proc=None, log=None, timeout=20.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
-            error = proc.stderr.read().decode() if proc.stderr else ""
+            error = ""
+            if log is not None:
+                log.seek(0)
+                error = log.read().decode(errors="replace")
             raise RuntimeError(f"server on {port} exited: {error[-2000:]}")
         with socket.socket() as sock:
             if sock.connect_ex(("127.0.0.1", port)) == 0:

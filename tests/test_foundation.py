@@ -25,7 +25,7 @@ PROBE = (
     "'capacity': s.CHANNEL_LAYERS['default'].get('CONFIG', {}).get('capacity'), "
     "'tz': s.TIME_ZONE, 'lang': s.LANGUAGE_CODE, 'debug': s.DEBUG, "
     "'secure_cookie': s.SESSION_COOKIE_SECURE, 'hsts': s.SECURE_HSTS_SECONDS, "
-    "'hosts_allowed': s.ALLOWED_HOSTS}))"
+    "'hosts_allowed': s.ALLOWED_HOSTS}, default=str))"
 )
 
 
@@ -143,7 +143,7 @@ def test_existing_username_is_refused_by_both_commands():
     assert get_user_model().objects.get(username="kim").check_password("pw-123456789")
 
 
-def test_commands_exit_non_zero_with_a_one_line_reason(db):
+def test_commands_exit_non_zero_with_a_one_line_reason(transactional_db, lines):
     """As an operator sees it: a real process, its exit code and its last line."""
     result = subprocess.run(
         [

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -107,7 +109,16 @@ CHANNEL_LAYERS = {
         {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [{"address": REDIS_URL, "max_connections": 1000}],
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "max_connections": 1000,
+                        # After a Redis restart every pooled socket is dead: without retries
+                        # each one fails a consumer once before the pool heals.
+                        "retry": Retry(ExponentialBackoff(cap=1.0, base=0.05), 6),
+                        "health_check_interval": 15,
+                    }
+                ],
                 "capacity": 1500,
                 "expiry": 30,
                 "group_expiry": 3600,
