@@ -1,0 +1,259 @@
+"""The privacy promises, end to end: real chats over the real ASGI app, then every column of
+every table is searched for the asker's address, token, nickname and words.
+
+Each secret may be found only where and while the design keeps it (contract section 7):
+- a one-to-one chat's address and token in chats_chat, its texts in chats_message, while it lives;
+- a group participant's nickname while the session runs, the address only as a keyed hash;
+- a bar's keyed hash while the bar runs; feedback with line and month only;
+and nowhere once the chat has ended (or the session closed, or the bar run out) and the purge
+has run. The logs hold no address and no text, through the real handler and a real daphne.
+"""
+
+import io
+import logging
+import subprocess
+import sys
+import tempfile
+from datetime import timedelta
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.test import Client
+from django.utils import timezone
+
+from chats import groups, services
+from stats import retention
+from tests.conftest import (
+    ROOT,
+    WsClient,
+    free_port,
+    next_frame,
+    server_env,
+    session_cookie,
+    tables_holding,
+    wait_for_port,
+)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+purge = sync_to_async(retention.purge_ip_addresses)
+holding = sync_to_async(tables_holding)
+
+
+async def where(*secrets) -> set[str]:
+    """Every table holding any of `secrets`."""
+    found = set()
+    for secret in secrets:
+        found |= await holding(secret)
+    return found
+
+
+async def one_to_one_chat(line, helper, asker_socket, helper_socket, ip, words):
+    console = await helper_socket(helper)
+    asker = await asker_socket(line, ip=ip)
+    await asker.send_json_to({"type": "start", "language": "fi"})
+    token = (await next_frame(asker, "queued"))["token"]
+    await console.send_json_to({"type": "accept_next", "service": line.slug})
+    assigned = await next_frame(console, "assigned")
+    assert assigned["ip"] == ip  # the helper sees it during the chat, as the contract says
+    await asker.send_json_to({"type": "message", "text": words[0]})
+    await next_frame(console, "message")
+    await console.send_json_to({"type": "message", "chat": assigned["chat"], "text": words[1]})
+    await next_frame(asker, "message")
+    return console, asker, token, assigned["chat"]
+
+
+async def test_a_one_to_one_chat_leaves_nothing_once_it_ends(
+    open_line, make_helper, asker_socket, helper_socket
+):
+    ip, words = "203.0.113.101", ["Minua-pelottaa-kotona", "Olen-tässä-kuuntelemassa"]
+    helper = await sync_to_async(make_helper)()
+    console, asker, token, chat = await one_to_one_chat(
+        open_line, helper, asker_socket, helper_socket, ip, words
+    )
+    assert await where(ip) == {"chats_chat"}
+    assert await where(token) == {"chats_chat"}
+    assert await where(*words) == {"chats_message"}
+
+    await console.send_json_to({"type": "end", "chat": chat, "topics": ["henkinen"]})
+    await next_frame(asker, "ended")
+    assert await where(ip, token, *words) == set()
+    await purge()
+    assert await where(ip, token, *words) == set()
+
+
+async def test_a_bar_keeps_only_a_keyed_hash_and_only_while_it_runs(
+    open_line, make_helper, asker_socket, helper_socket
+):
+    ip = "203.0.113.102"
+    helper = await sync_to_async(make_helper)()
+    console, asker, token, chat = await one_to_one_chat(
+        open_line, helper, asker_socket, helper_socket, ip, ["hei", "moi"]
+    )
+    await console.send_json_to({"type": "bar", "chat": chat, "hours": 1})
+    await next_frame(asker, "ended")
+    hashed = services.address_hash(ip)
+    assert await where(ip, token) == set()
+    assert await where(hashed) == {"chats_bar"}
+    await purge()
+    assert await where(hashed) == {"chats_bar"}  # the bar still runs
+    await purge(now=timezone.now() + timedelta(hours=1, minutes=1))
+    assert await where(ip, hashed, token) == set()
+
+
+async def test_a_chat_nobody_ends_is_gone_after_the_purge(open_line, asker_socket):
+    ip = "203.0.113.103"
+    asker = await asker_socket(open_line, ip=ip)
+    await asker.send_json_to({"type": "start", "language": "fi"})
+    token = (await next_frame(asker, "queued"))["token"]
+    await asker.send_json_to({"type": "message", "text": "Onko-siellä-ketään"})
+    await next_frame(asker, "message")
+    # The asker keeps the socket open for more than a day: the purge ends the chat.
+    results = await purge(now=timezone.now() + timedelta(hours=25))
+    assert {r.kind: r.count for r in results}["chats_too_old"] == 1
+    assert (await next_frame(asker, "ended"))["by"] == "system"
+    assert await where(ip, token, "Onko-siellä-ketään") == set()
+
+
+async def test_a_group_session_leaves_nothing_once_it_closes(lines, make_helper, sockets):
+    ip, nickname, words = "203.0.113.104", "Valvova-Vanhempi", "Meillä-herätään-viidesti"
+    now = timezone.now()
+    await sync_to_async(groups.schedule_session)(
+        "unichat",
+        starts_at=now - timedelta(minutes=5),
+        ends_at=now + timedelta(minutes=30),
+        title="Unichat-ilta",
+    )
+    participant = await sockets("/ws/group/unichat/", client=[ip, 50000])
+    await participant.send_json_to({"type": "join", "nickname": nickname})
+    assert (await next_frame(participant, "joined"))["nickname"] == nickname
+    await participant.send_json_to({"type": "message", "text": words})
+    await next_frame(participant, "message")
+
+    hashed = services.address_hash(ip)
+    assert await where(ip) == set()  # never in clear, not even while the session runs
+    assert await where(hashed) == {"chats_groupparticipant"}
+    assert await where(nickname) == {"chats_groupparticipant", "chats_groupmessage"}
+    assert await where(words) == {"chats_groupmessage"}
+
+    # The session's end passes with nobody to close it but the monthly purge.
+    await purge(now=now + timedelta(minutes=31))
+    assert (await next_frame(participant, "closed"))["type"] == "closed"
+    assert await where(ip, hashed, nickname, words) == set()
+
+
+async def test_feedback_after_a_chat_holds_no_link_to_it(
+    open_line, make_helper, asker_socket, helper_socket
+):
+    ip, words = "203.0.113.105", ["Apua-tarvitsen", "Kerro-lisää"]
+    helper = await sync_to_async(make_helper)(name="Auttaja Aino")
+    console, asker, token, chat = await one_to_one_chat(
+        open_line, helper, asker_socket, helper_socket, ip, words
+    )
+    await console.send_json_to({"type": "end", "chat": chat, "topics": []})
+    await next_frame(asker, "ended")
+
+    def give_feedback():
+        answer = {"rating": "5", "got_help": "yes", "text": "Kiitos-Auttaja-Aino"}
+        response = Client().post(f"/feedback/{open_line.slug}/", answer, REMOTE_ADDR=ip)
+        assert response.status_code == 302 and not response.cookies
+
+    await sync_to_async(give_feedback)()
+    # The asker's own words name the helper; nothing else ties the row to the chat.
+    assert await where("Kiitos-Auttaja-Aino") == {"feedback_feedback"}
+    assert await where(ip, token, services.address_hash(ip), *words) == set()
+
+
+# --- Logs --------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def console_log():
+    """What the project's own console handler writes, at DEBUG, while the test runs."""
+    root = logging.getLogger()
+    handler = next(h for h in root.handlers if type(h) is logging.StreamHandler)
+    stream, level = io.StringIO(), root.level
+    old = handler.setStream(stream)
+    root.setLevel(logging.DEBUG)
+    yield stream
+    handler.setStream(old)
+    root.setLevel(level)
+
+
+async def test_logs_hold_no_address_and_no_text(
+    open_line, make_helper, asker_socket, helper_socket, console_log, caplog
+):
+    caplog.set_level(logging.DEBUG)
+    ip, words = "203.0.113.106", ["Salainen-viesti-1", "Salainen-vastaus-2"]
+    helper = await sync_to_async(make_helper)()
+    console, asker, token, chat = await one_to_one_chat(
+        open_line, helper, asker_socket, helper_socket, ip, words
+    )
+    await console.send_json_to({"type": "end", "chat": chat, "topics": []})
+    await next_frame(asker, "ended")
+    # An accident: something logs an address. The handler must still not write it.
+    logging.getLogger("chats.consumers").warning("peer %s dropped", ip)
+
+    written = console_log.getvalue()
+    assert "peer [address] dropped" in written
+    logged_by_the_app = "\n".join(
+        r.getMessage() for r in caplog.records if r.name != "chats.consumers"
+    )
+    for secret in (ip, token, *words):
+        assert secret not in written
+        assert secret not in logged_by_the_app
+
+
+@pytest.mark.slow
+async def test_a_real_daphne_writes_no_address_and_no_text_to_its_log(open_line, make_helper):
+    """daphne as production runs it (--access-log /dev/null), at DEBUG: the log it writes."""
+    words = ["Todellinen-salaisuus", "Todellinen-vastaus"]
+    helper = await sync_to_async(make_helper)()
+    cookie = await sync_to_async(session_cookie)(helper.user)
+    port = free_port()
+    log = tempfile.TemporaryFile()
+    env = await sync_to_async(server_env)("", LOG_LEVEL="DEBUG")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "daphne",
+            "--access-log",
+            "/dev/null",
+            "-v",
+            "2",
+            "-p",
+            str(port),
+            "verkkoapu.asgi:application",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_for_port(port, proc)
+        url, origin = f"ws://127.0.0.1:{port}", f"http://127.0.0.1:{port}"
+        console = await WsClient(f"{url}/ws/helper/", cookie, origin=origin).open()
+        asker = await WsClient(f"{url}/ws/ask/{open_line.slug}/", origin=origin).open()
+        await asker.send({"type": "start", "language": "fi"})
+        token = (await asker.recv("queued"))["token"]
+        await console.send({"type": "accept_next", "service": open_line.slug})
+        chat = (await console.recv("assigned"))["chat"]
+        await asker.send({"type": "message", "text": words[0]})
+        await console.recv("message")
+        await console.send({"type": "message", "chat": chat, "text": words[1]})
+        await asker.recv("message")
+        await console.send({"type": "end", "chat": chat, "topics": []})
+        await asker.recv("ended")
+        await asker.close()
+        await console.close()
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    log.seek(0)
+    written = log.read().decode(errors="replace")
+    # daphne names every connection's peer at DEBUG: the filter wrote a placeholder instead.
+    assert "Upgraded connection ['[address]'" in written
+    for secret in ("127.0.0.1", token, *words):
+        assert secret not in written, f"{secret!r} in daphne's log"
