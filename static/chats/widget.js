@@ -482,6 +482,20 @@
     ui.status.hidden = !text;
   }
 
+  function focusLost() {
+    var active = document.activeElement;
+    return !active || active === document.body || active === ui.title || !document.contains(active);
+  }
+
+  function keepFocus(node) {
+    // A view replaced the one that had the focus: give it to the new view's first heading,
+    // so a keyboard or screen reader user goes on from there.
+    if (!ui.panel.hidden && focusLost()) {
+      node.setAttribute("tabindex", "-1");
+      node.focus();
+    }
+  }
+
   function clearBody() {
     while (ui.body.firstChild) {
       ui.body.removeChild(ui.body.firstChild);
@@ -595,8 +609,10 @@
         ])
       );
     });
-    ui.body.appendChild(el("h3", { className: "va-subtitle", text: t("choose_line") }));
+    var heading = el("h3", { className: "va-subtitle", text: t("choose_line") });
+    ui.body.appendChild(heading);
     ui.body.appendChild(list);
+    keepFocus(heading);
     state.statusTimer = setInterval(function () {
       refreshLines(function () { if (state.view === "picker") { showPicker(); } });
     }, STATUS_REFRESH_MS);
@@ -611,7 +627,8 @@
     if (state.lines.length > 1) {
       children.push(el("button", { type: "button", className: "va-link-button", text: "← " + t("back"), onclick: showPicker }));
     }
-    children.push(el("h3", { className: "va-subtitle", text: line.name }));
+    var heading = el("h3", { className: "va-subtitle", text: line.name });
+    children.push(heading);
     children.push(el("p", { className: "va-line-state" + (line.open ? " va-is-open" : ""), text: lineStatus(line) }));
     if (line.description) {
       children.push(el("p", { className: "va-description", text: line.description }));
@@ -658,6 +675,7 @@
       children.push(form);
     }
     children.forEach(function (child) { ui.body.appendChild(child); });
+    keepFocus(heading);
     state.statusTimer = setInterval(function () {
       refreshLines(function () {
         var fresh = state.lines.filter(function (l) { return l.slug === line.slug; })[0];

@@ -1,0 +1,355 @@
+"""The asker's widget and the helper console in a real browser: Debian's Chromium via Playwright.
+
+One daphne process serves each test (on SQLite with the in-memory channel layer, which works
+only within one process; with PostgreSQL and Redis when DATABASE_URL and REDIS_URL say so).
+axe-core comes from npm (`npm ci`); the screenshots in docs/screenshots/ are made here.
+"""
+
+import os
+import re
+import shutil
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.utils import timezone
+
+from tests.conftest import ROOT, Daphne, need, server_env
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = "/usr/bin/chromium"
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+PASSWORD = "correct horse battery"
+XSS = "<img src=x onerror=alert(1)>"
+NEUTRAL = "https://www.google.com/"
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 780}
+
+
+@pytest.fixture(scope="module")
+def browser():
+    need(shutil.which("chromium") is not None and Path(CHROMIUM).exists(), "no Chromium")
+    need(AXE.exists(), "axe-core is not installed: run `npm ci`")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop running in this thread; the test's own ORM
+    # calls are still plain blocking code, so let Django allow them (as pytest-django advises).
+    allowed = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            chromium = playwright.chromium.launch(
+                executable_path=CHROMIUM,
+                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+            )
+            yield chromium
+            chromium.close()
+    finally:
+        if allowed is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = allowed
+
+
+@pytest.fixture
+def server(open_line):
+    """A real daphne on this test's database; `open_line` (vakivalta) is open around the clock."""
+    daphne = Daphne(server_env(settings.REDIS_URL, CHAT_SWEEP_SECONDS=1)).start()
+    daphne.http = f"http://127.0.0.1:{daphne.port}"
+    yield daphne
+    daphne.stop()
+
+
+@pytest.fixture
+def contexts(browser):
+    opened = []
+
+    def make(viewport=DESKTOP, **kwargs):
+        context = browser.new_context(locale="fi-FI", viewport=viewport, **kwargs)
+        context.set_default_timeout(10_000)
+        # Quick exit goes to a search engine; this machine has no network, so answer locally.
+        context.route(
+            re.compile(r"^https://www\.google\.com/.*"),
+            lambda route: route.fulfill(
+                status=200, content_type="text/html", body="<title>Haku</title>neutral"
+            ),
+        )
+        opened.append(context)
+        return context
+
+    yield make
+    for context in opened:
+        context.close()
+
+
+def watch_for_alerts(page) -> list:
+    """Any dialog other than our own confirm() means injected script ran."""
+    seen = []
+
+    def on_dialog(dialog):
+        seen.append((dialog.type, dialog.message))
+        dialog.accept()
+
+    page.on("dialog", on_dialog)
+    return seen
+
+
+def axe_violations(page, include: str) -> list:
+    """Serious or critical axe-core findings for the part of the page under `include`."""
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        """async (include) => {
+            const result = await axe.run({include: [include]}, {resultTypes: ['violations']});
+            return result.violations.map(v => ({id: v.id, impact: v.impact,
+                nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 3)}));
+        }""",
+        include,
+    )
+    return [v for v in result if v["impact"] in ("serious", "critical")]
+
+
+def screenshot(page, name: str):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / name))
+
+
+def open_widget_on_line(page, base: str, line_name="Apua väkivaltaan"):
+    page.goto(base + "/")
+    page.get_by_role("button", name="Avaa nimetön chat").click()
+    page.locator(".va-line", has_text=line_name).click()
+
+
+def accept_and_start(page):
+    page.get_by_label("Olen lukenut tiedot ja hyväksyn keskustelun säännöt").check()
+    page.get_by_role("button", name="Aloita keskustelu").click()
+
+
+def log_in(page, base: str, helper):
+    page.goto(base + "/console/")
+    page.locator("#id_username").fill(helper.user.username)
+    page.locator("#id_password").fill(PASSWORD)
+    page.locator("form button[type=submit]").click()
+    page.wait_for_url(base + "/console/")
+
+
+def storage_of(page) -> dict:
+    return page.evaluate(
+        "() => ({session: sessionStorage.length, local: localStorage.length,"
+        " cookie: document.cookie})"
+    )
+
+
+def wait_until(condition, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.1)
+
+
+def test_asker_and_helper_chat_from_rules_to_feedback(server, contexts, make_helper):
+    from playwright.sync_api import expect
+
+    from stats.models import DailyCount
+
+    helper = make_helper(role="peer", name="Anna")
+    asker = contexts().new_page()
+    asker_alerts = watch_for_alerts(asker)
+
+    open_widget_on_line(asker, server.http)
+    expect(asker.locator(".va-rules")).to_contain_text("vaitiolovelvollisuus")
+    expect(asker.locator(".va-panel .va-line-state")).to_contain_text("Avoinna")
+    asker.get_by_role("button", name="Aloita keskustelu").click()
+    expect(asker.locator("#va-accept-error")).to_have_text("Hyväksy ensin keskustelun säännöt.")
+    accept_and_start(asker)
+    expect(asker.locator(".va-position")).to_have_text("Olet seuraavana vuorossa.")
+
+    console = contexts(viewport={"width": 1400, "height": 900}).new_page()
+    console_alerts = watch_for_alerts(console)
+    log_in(console, server.http, helper)
+    expect(console.locator('[data-queue="vakivalta"] strong')).to_have_text("1")
+    expect(console).to_have_title(re.compile(r"^\(1\) "))  # noticed without watching
+    console.locator('[data-take="vakivalta"]').click()
+    chat = console.locator(".c-chat")
+    expect(chat.locator(".c-chat-ip")).to_contain_text("127.0.0.1")
+    expect(asker.locator(".va-info")).to_have_text("Anna liittyi keskusteluun.")
+    expect(asker.locator(".va-queue")).to_be_hidden()
+
+    chat.locator(".c-input").press_sequentially("Hei")
+    expect(asker.locator(".va-typing")).to_have_text("Anna kirjoittaa…")
+    chat.locator(".c-input").fill("Hei, olen Anna. Tässä tukea: https://www.nollalinja.fi.")
+    chat.locator(".c-input").press("Enter")
+    helper_line = asker.locator(".va-from-helper")
+    expect(helper_line.locator(".va-text")).to_have_text(
+        "Hei, olen Anna. Tässä tukea: https://www.nollalinja.fi."
+    )
+    expect(helper_line.locator(".va-badge")).to_have_text("chatvertainen")
+    expect(helper_line.locator("a")).to_have_attribute("href", "https://www.nollalinja.fi/")
+
+    asker.locator("#va-input").press_sequentially("Minua pelottaa")
+    expect(chat.locator(".c-typing")).to_be_visible()
+    asker.locator("#va-input").fill(f"Minua pelottaa {XSS}")
+    asker.locator("#va-input").press("Enter")
+    expect(chat.locator(".c-from-asker .c-text")).to_have_text(f"Minua pelottaa {XSS}")
+    expect(asker.locator(".va-from-asker:not(.va-pending) .va-text")).to_have_text(
+        f"Minua pelottaa {XSS}"
+    )
+    assert asker.locator(".va-root img").count() == 0
+    assert console.locator(".c-chat img").count() == 0
+
+    screenshot(asker, "widget-desktop.png")
+    screenshot(console, "console.png")
+    assert axe_violations(asker, ".va-root") == []
+    assert axe_violations(console, "body") == []
+
+    asker.reload()
+    expect(asker.locator(".va-message")).to_have_count(2)
+    expect(asker.locator(".va-from-helper .va-sender strong")).to_have_text("Anna")
+    expect(asker.locator(".va-from-asker .va-text")).to_have_text(f"Minua pelottaa {XSS}")
+    stored = storage_of(asker)
+    assert (stored["session"], stored["local"], stored["cookie"]) == (1, 0, "")
+
+    chat.get_by_label("Henkinen väkivalta").check()
+    chat.locator(".c-end").click()
+    expect(asker.get_by_role("heading", name="Keskustelu on päättynyt")).to_be_visible()
+    expect(asker.get_by_role("status").filter(has_text="Auttaja lopetti")).to_be_visible()
+    feedback = asker.get_by_role("link", name="Anna nimetöntä palautetta")
+    expect(feedback).to_have_attribute("href", server.http + "/feedback/vakivalta/")
+    expect(asker.locator(".va-referrals a")).to_have_attribute("href", "https://www.nollalinja.fi/")
+    expect(chat.locator(".c-ended")).to_be_visible()
+    assert storage_of(asker)["session"] == 0
+    assert asker.context.cookies(server.http) == []
+    assert DailyCount.objects.filter(metric="topic", key="henkinen", count=1).exists()
+    assert asker_alerts == [] and console_alerts == []
+
+
+def test_quick_exit_leaves_nothing_behind(server, contexts):
+    from playwright.sync_api import expect
+
+    from chats.models import Chat
+
+    context = contexts()
+    page = context.new_page()
+    open_widget_on_line(page, server.http)
+    accept_and_start(page)
+    expect(page.locator(".va-position")).to_be_visible()
+    assert storage_of(page)["session"] == 1
+
+    page.get_by_role("button", name=re.compile("Poistu nopeasti")).first.click()
+
+    page.wait_for_url(re.compile(r"^https://www\.google\.com/"))
+    wait_until(lambda: not Chat.objects.exists())  # the chat ended with the exit
+    page.goto(server.http + "/api/services/")  # same tab, same origin, no widget on it
+    assert storage_of(page) == {"session": 0, "local": 0, "cookie": ""}
+    assert context.cookies(server.http) == []
+
+    # The Escape key pressed twice does the same, wherever the focus is.
+    second = context.new_page()
+    open_widget_on_line(second, server.http)
+    second.keyboard.press("Escape")
+    second.keyboard.press("Escape")
+    second.wait_for_url(re.compile(r"^https://www\.google\.com/"))
+    assert context.cookies(server.http) == []
+
+
+def test_widget_on_a_phone_by_keyboard_with_a_closed_line(server, contexts, lines):
+    from playwright.sync_api import expect
+
+    from scheduling.models import HoursException
+
+    today = timezone.localdate()
+    HoursException.objects.create(
+        line=lines["lapset-nuoret"],
+        first_day=today - timedelta(days=1),
+        last_day=today + timedelta(days=2),
+        closed=True,
+        note="tests: closed",
+    )
+    page = contexts(viewport=PHONE, is_mobile=True, has_touch=True).new_page()
+    page.goto(server.http + "/")
+
+    # Keyboard only: Tab to the launcher (after the quick exit), Enter, then the first line.
+    page.keyboard.press("Tab")
+    expect(page.locator(".va-dock .va-exit")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(page.locator(".va-launcher")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Valitse palvelu")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(page.locator(".va-line").first).to_be_focused()
+    closed = page.locator(".va-line", has_text="Lasten ja nuorten chat")
+    expect(closed).to_contain_text("Suljettu. Avautuu")
+    panel = page.locator(".va-panel").bounding_box()
+    assert panel["width"] == PHONE["width"]  # the whole screen on a phone
+    screenshot(page, "widget-phone.png")
+    assert axe_violations(page, ".va-root") == []
+
+    page.keyboard.press("Enter")  # the first line: Apua väkivaltaan
+    expect(page.get_by_role("heading", name="Apua väkivaltaan")).to_be_focused()
+    for _ in range(10):
+        if page.evaluate("document.activeElement.id") == "va-accept":
+            break
+        page.keyboard.press("Tab")
+    page.keyboard.press("Space")
+    for _ in range(5):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.textContent") == "Aloita keskustelu":
+            break
+    page.keyboard.press("Enter")
+    expect(page.locator(".va-position")).to_have_text("Olet seuraavana vuorossa.")
+    expect(page.locator("#va-input")).to_be_focused()
+    page.keyboard.type("Hei")
+    page.keyboard.press("Enter")
+    expect(page.locator(".va-from-asker:not(.va-pending) .va-text")).to_have_text("Hei")
+    assert axe_violations(page, ".va-root") == []
+
+
+def test_duty_notice_and_consult_from_the_console(server, contexts, make_helper):
+    from playwright.sync_api import expect
+
+    from chats.models import PreparedText
+
+    PreparedText.objects.create(
+        kind="referral",
+        title="Nollalinja",
+        text="Soita 080 005 005.",
+        url="https://www.nollalinja.fi",
+    )
+    PreparedText.objects.create(
+        kind="duty_notice",
+        title="Ilmoitusvelvollisuus",
+        text="Minulla on velvollisuus tehdä ilmoitus viranomaisille.",
+    )
+    peer = make_helper(role="peer", name="Pia")
+    professional = make_helper(name="Pekka")
+    asker = contexts().new_page()
+    open_widget_on_line(asker, server.http)
+    accept_and_start(asker)
+    expect(asker.locator(".va-position")).to_be_visible()
+
+    peer_page = contexts(viewport={"width": 1400, "height": 900}).new_page()
+    watch_for_alerts(peer_page)  # accepts the confirm() before a notice is sent
+    log_in(peer_page, server.http, peer)
+    pro_page = contexts(viewport={"width": 1400, "height": 900}).new_page()
+    log_in(pro_page, server.http, professional)
+    expect(pro_page.locator("#duty-state")).to_have_text("Päivystää")
+
+    peer_page.locator('[data-take="vakivalta"]').click()
+    chat = peer_page.locator(".c-chat")
+    chat.locator(".c-prepared summary").click()
+    chat.get_by_role("button", name="Nollalinja").click()  # a referral goes into the box
+    expect(chat.locator(".c-input")).to_have_value(re.compile(r"https://www\.nollalinja\.fi$"))
+    chat.get_by_role("button", name="Ilmoitusvelvollisuus").click()
+    notice = asker.locator(".va-from-system")
+    expect(notice.locator(".va-sender strong")).to_have_text("Ilmoitus")
+    expect(notice.locator(".va-text")).to_contain_text("velvollisuus tehdä ilmoitus")
+
+    peer_page.locator("#consult-text").fill("Miten vastaan tähän?")
+    peer_page.locator("#consult-form button").click()
+    expect(pro_page.locator("#consult-log")).to_contain_text("Pia")
+    expect(pro_page.locator("#consult-log")).to_contain_text("Miten vastaan tähän?")
+    expect(asker.locator(".va-root")).not_to_contain_text("Miten vastaan")
