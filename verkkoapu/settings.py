@@ -16,7 +16,8 @@ from redis.backoff import ExponentialBackoff
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env(DEBUG=(bool, False))
-environ.Env.read_env(BASE_DIR / ".env")  # real environment variables win
+if (BASE_DIR / ".env").exists():
+    environ.Env.read_env(BASE_DIR / ".env")  # real environment variables win
 
 DEBUG = env("DEBUG")
 INSECURE_DEV_KEY = "django-insecure-dev-only-never-in-production"
