@@ -119,10 +119,14 @@ def parse_slot_label(label: str) -> tuple[time, time]:
     """`12-14`, `12:00-14:00`, `12–14` or `22-24` as (starts, ends); ends 00:00 is midnight."""
     match = SLOT_PATTERN.match(label or "")
     if not match:
-        raise BookingError(f"Cannot read the slot {label!r}; write it like 12-14.")
+        raise BookingError(
+            _("Cannot read the slot '%(label)s'; write it like 12-14.") % {"label": label}
+        )
     start_h, start_m, end_h, end_m = (int(part or 0) for part in match.groups())
     if start_h > 23 or end_h > 24 or start_m > 59 or end_m > 59 or (end_h == 24 and end_m):
-        raise BookingError(f"Cannot read the slot {label!r}; write it like 12-14.")
+        raise BookingError(
+            _("Cannot read the slot '%(label)s'; write it like 12-14.") % {"label": label}
+        )
     return time(start_h, start_m), time(end_h % 24, end_m)
 
 
@@ -131,7 +135,10 @@ def get_slot(line: ServiceLine, label: str) -> ShiftSlot:
     slot = ShiftSlot.objects.filter(line=line, starts=starts, ends=ends, active=True).first()
     if slot is None:
         known = ", ".join(s.label for s in ShiftSlot.objects.filter(line=line, active=True))
-        raise BookingError(f"{line.slug} has no slot {label!r}; its slots are: {known or 'none'}.")
+        raise BookingError(
+            _("%(line)s has no slot '%(label)s'; its slots are: %(known)s.")
+            % {"line": line.slug, "label": label, "known": known or "–"}
+        )
     return slot
 
 
@@ -148,20 +155,37 @@ def check_booking(
     line = slot.line
     name = helper.display_name
     if not slot.active:
-        raise BookingError(f"The slot {slot.label} of {line.slug} can no longer be booked.")
+        raise BookingError(
+            _("The slot %(slot)s of %(line)s can no longer be booked.")
+            % {"slot": slot.label, "line": line.slug}
+        )
     if not helper.lines.filter(pk=line.pk).exists():
-        raise BookingError(f"{name} is not a helper of {line.slug}.")
+        raise BookingError(
+            _("%(name)s is not a helper of %(line)s.") % {"name": name, "line": line.slug}
+        )
     if booking is None or booking.pk is None:
         # Editing an old booking in the admin stays possible; new ones are for the future.
         if day < timezone.localdate(now):
-            raise BookingError(f"{day:%d.%m.%Y} is in the past.")
+            raise BookingError(_("%(day)s is in the past.") % {"day": f"{day:%d.%m.%Y}"})
         if slot_span(slot, day)[1] <= now:
-            raise BookingError(f"The shift {slot.label} on {day:%d.%m.%Y} is already over.")
+            raise BookingError(
+                _("The shift %(slot)s on %(day)s is already over.")
+                % {"slot": slot.label, "day": f"{day:%d.%m.%Y}"}
+            )
     twins = ShiftBooking.objects.filter(slot=slot, day=day, helper=helper)
     if booking is not None and booking.pk is not None:
         twins = twins.exclude(pk=booking.pk)
     if twins.exists():
-        raise BookingError(f"{name} has already booked {line.slug} {slot.label} on {day:%d.%m.%Y}.")
+        raise BookingError(_double_booking(name, line, slot, day))
+
+
+def _double_booking(name, line, slot, day) -> str:
+    return _("%(name)s has already booked %(line)s %(slot)s on %(day)s.") % {
+        "name": name,
+        "line": line.slug,
+        "slot": slot.label,
+        "day": f"{day:%d.%m.%Y}",
+    }
 
 
 def _line(line: ServiceLine | str) -> ServiceLine:
@@ -169,7 +193,7 @@ def _line(line: ServiceLine | str) -> ServiceLine:
         return line
     found = ServiceLine.objects.filter(slug=line, kind=ServiceLine.Kind.ONE_TO_ONE).first()
     if found is None:
-        raise BookingError(f"Unknown service {line!r}.")
+        raise BookingError(_("Unknown service '%(line)s'.") % {"line": line})
     return found
 
 
@@ -189,16 +213,17 @@ def book_shift(
     if isinstance(slot, str):
         slot = get_slot(line, slot)
     elif slot.line_id != line.pk:
-        raise BookingError(f"The slot {slot.label} is not a slot of {line.slug}.")
+        raise BookingError(
+            _("The slot %(slot)s is not a slot of %(line)s.")
+            % {"slot": slot.label, "line": line.slug}
+        )
     check_booking(helper, slot, day, now=now)
     try:
         with transaction.atomic():
             return ShiftBooking.objects.create(slot=slot, day=day, helper=helper)
     except IntegrityError:
         # Two requests raced past the check: the unique constraint has the last word.
-        raise BookingError(
-            f"{helper.display_name} has already booked {line.slug} {slot.label} on {day:%d.%m.%Y}."
-        ) from None
+        raise BookingError(_double_booking(helper.display_name, line, slot, day)) from None
 
 
 def cancel_shift(helper: HelperProfile, booking_id: int, now: datetime | None = None) -> None:
@@ -208,9 +233,9 @@ def cancel_shift(helper: HelperProfile, booking_id: int, now: datetime | None = 
         ShiftBooking.objects.select_related("slot").filter(pk=booking_id, helper=helper).first()
     )
     if booking is None:
-        raise BookingError("No such shift of yours.")
+        raise BookingError(_("No such shift of yours."))
     if slot_span(booking.slot, booking.day)[0] <= now:
-        raise BookingError("A shift that has started can no longer be cancelled.")
+        raise BookingError(_("A shift that has started can no longer be cancelled."))
     booking.delete()
 
 
@@ -252,19 +277,20 @@ def record_debrief(
         ShiftBooking.objects.select_related("slot__line", "helper").filter(pk=booking_id).first()
     )
     if booking is None or booking.helper.role != HelperProfile.Role.PEER:
-        raise BookingError("No such peer shift.")
+        raise BookingError(_("No such peer shift."))
     if professional.role != HelperProfile.Role.PROFESSIONAL:
-        raise BookingError("Only a professional records a debrief.")
+        raise BookingError(_("Only a professional records a debrief."))
     if not professional.lines.filter(pk=booking.slot.line_id).exists():
         raise BookingError(
-            f"{professional.display_name} is not a helper of {booking.slot.line.slug}."
+            _("%(name)s is not a helper of %(line)s.")
+            % {"name": professional.display_name, "line": booking.slot.line.slug}
         )
     if slot_span(booking.slot, booking.day)[0] > now:
-        raise BookingError("That shift has not started yet.")
+        raise BookingError(_("That shift has not started yet."))
     try:
         with transaction.atomic():
             return Debrief.objects.create(
                 booking=booking, held_at=held_at or now, recorded_by=professional
             )
     except IntegrityError:
-        raise BookingError("The debrief of that shift is already recorded.") from None
+        raise BookingError(_("The debrief of that shift is already recorded.")) from None

@@ -4,22 +4,36 @@ Enforcement runs at a frozen time (time-machine): Tuesday 1.12.2026, the violenc
 weekdays 12–18 as seeded.
 """
 
+import re
+import subprocess
+import sys
 from datetime import date, datetime, time, timedelta
+from io import StringIO
 
 import pytest
 import time_machine
 from asgiref.sync import sync_to_async
 from django.core.exceptions import ValidationError
+from django.core.management import CommandError, call_command
+from django.utils import timezone, translation
 
 from chats import services
 from chats.models import Chat
 from scheduling import rota
 from scheduling.hours import HELSINKI
-from scheduling.models import ShiftBooking, ShiftSlot
-from scheduling.services import BookingError, book_shift, shift_containing
-from tests.conftest import next_frame
+from scheduling.models import Debrief, ShiftBooking, ShiftSlot
+from scheduling.services import BookingError, book_shift, record_debrief, shift_containing
+from tests.conftest import ROOT, next_frame, server_env
 
 TUESDAY = date(2026, 12, 1)
+
+
+@pytest.fixture(autouse=True)
+def english(client):
+    """Reasons are checked in English, the msgid, whatever catalogs exist for Finnish."""
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    with translation.override("en"):
+        yield
 
 
 def helsinki(hour, minute=0, second=0, day=TUESDAY):
@@ -295,3 +309,283 @@ def test_month_starts_cross_the_new_year():
         date(2027, 1, 1),
         date(2027, 2, 1),
     ]
+
+
+# --- The bookshift command ---------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_bookshift_books_and_says_so(lines, make_helper, frozen):
+    helper = make_helper(name="Anna")
+    out = StringIO()
+    call_command(
+        "bookshift",
+        helper.user.username,
+        "--service",
+        "vakivalta",
+        "--date",
+        "2026-12-02",
+        "--slot",
+        "12-14",
+        stdout=out,
+    )
+    assert out.getvalue().strip() == "Booked vakivalta 12-14 on 2026-12-02 for Anna."
+    assert ShiftBooking.objects.get().helper == helper
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("username", "args", "reason"),
+    [
+        ("nobody", ["--date", "2026-12-02", "--slot", "12-14"], "Unknown helper 'nobody'."),
+        (None, ["--date", "2.12.2026", "--slot", "12-14"], "Cannot read the date '2.12.2026'"),
+        (None, ["--date", "2026-12-02", "--slot", "12-15"], "vakivalta has no slot '12-15'"),
+        (None, ["--date", "2026-11-30", "--slot", "12-14"], "30.11.2026 is in the past."),
+    ],
+)
+def test_bookshift_refuses_bad_input_and_changes_nothing(
+    lines, make_helper, frozen, username, args, reason
+):
+    helper = make_helper()
+    with pytest.raises(CommandError, match=re.escape(reason)):
+        call_command("bookshift", username or helper.user.username, "--service", "vakivalta", *args)
+    assert not ShiftBooking.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_bookshift_double_booking_exits_non_zero_with_one_line(lines, make_helper):
+    helper = make_helper()
+    day = (timezone.localdate() + timedelta(days=7)).isoformat()
+    command = [
+        sys.executable,
+        "manage.py",
+        "bookshift",
+        helper.user.username,
+        "--service",
+        "vakivalta",
+        "--date",
+        day,
+        "--slot",
+        "14-16",
+    ]
+
+    def run(*extra):
+        return subprocess.run(
+            command + list(extra),
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            env=server_env(redis_url=""),
+        )
+
+    assert run().returncode == 0
+    again = run()
+    assert again.returncode != 0
+    assert again.stderr.strip().splitlines() == [
+        f"CommandError: {helper.display_name} has already booked vakivalta 14-16 "
+        f"on {date.fromisoformat(day):%d.%m.%Y}."
+    ]
+    missing = subprocess.run(
+        command[:-2], cwd=ROOT, capture_output=True, text=True, env=server_env(redis_url="")
+    )
+    assert missing.returncode != 0
+    assert len(missing.stderr.strip().splitlines()) == 1  # argparse's reason, no usage block
+    assert ShiftBooking.objects.count() == 1
+
+
+# --- The helper console's calendar -------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_calendar_needs_a_logged_in_helper(client, lines, frozen):
+    assert client.get("/console/calendar/").status_code == 302
+
+
+@pytest.mark.django_db
+def test_calendar_shows_who_is_on_each_slot_and_books_and_cancels(
+    client, lines, make_helper, frozen
+):
+    pia = make_helper(role="peer", name="Pia")
+    olli = make_helper(role="professional", name="Olli")
+    book_shift(olli, "vakivalta", WEDNESDAY, "14-16")
+    client.force_login(pia.user)
+    page = client.get("/console/calendar/")
+    assert page.status_code == 200
+    assert "Olli" in page.text and "Apua väkivaltaan" in page.text
+    assert 'class="cal-slot cal-gap' not in page.text
+
+    slot = ShiftSlot.objects.get(line=lines["vakivalta"], starts=time(12))
+    answer = client.post("/console/calendar/book/", {"slot": slot.pk, "day": "2026-12-02"})
+    assert answer.status_code == 302
+    booking = ShiftBooking.objects.get(helper=pia)
+    page = client.get("/console/calendar/")
+    assert 'class="cal-slot cal-mine cal-gap' in page.text  # her slot needs a professional
+    upcoming = page.context["upcoming"]  # her next shift, shown at the top
+    assert (upcoming.start, upcoming.end) == (
+        helsinki(12, day=WEDNESDAY),
+        helsinki(14, day=WEDNESDAY),
+    )
+
+    # A double booking through the page is refused with the service's reason.
+    client.post("/console/calendar/book/", {"slot": slot.pk, "day": "2026-12-02"})
+    assert "already booked" in client.get("/console/calendar/").text
+    assert ShiftBooking.objects.filter(helper=pia).count() == 1
+
+    client.force_login(olli.user)
+    client.post(f"/console/calendar/cancel/{booking.pk}/")  # not his: nothing happens
+    assert ShiftBooking.objects.filter(pk=booking.pk).exists()
+    client.force_login(pia.user)
+    client.post(f"/console/calendar/cancel/{booking.pk}/")
+    assert not ShiftBooking.objects.filter(pk=booking.pk).exists()
+
+
+@pytest.mark.django_db
+def test_calendar_forms_need_the_csrf_token(lines, make_helper, frozen):
+    from django.test import Client
+
+    helper = make_helper()
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(helper.user)
+    slot = ShiftSlot.objects.get(line=lines["vakivalta"], starts=time(12))
+    answer = client.post("/console/calendar/book/", {"slot": slot.pk, "day": "2026-12-02"})
+    assert answer.status_code == 403
+    assert not ShiftBooking.objects.exists()
+
+
+@pytest.mark.django_db
+def test_current_and_next_shift(lines, make_helper, frozen):
+    helper = make_helper()
+    book_shift(helper, "vakivalta", TUESDAY, "12-14")
+    book_shift(helper, "vakivalta", TUESDAY, "14-16")
+    book_shift(helper, "vakivalta", WEDNESDAY, "16-18")
+    current, upcoming = rota.current_and_next_shift(helper, helsinki(10))
+    assert current is None and (upcoming.start, upcoming.end) == (helsinki(12), helsinki(16))
+    current, upcoming = rota.current_and_next_shift(helper, helsinki(15))
+    assert (current.start, current.end) == (helsinki(12), helsinki(16))
+    assert upcoming.start == helsinki(16, day=WEDNESDAY)
+
+
+@pytest.mark.django_db
+def test_peer_on_duty_without_a_professional_is_warned(client, lines, make_helper, frozen):
+    peer = make_helper(role="peer", name="Pia")
+    pro = make_helper(role="professional", name="Olli")
+    other_line_pro = make_helper(role="professional", services=("ero",))
+    services.start_duty(peer, "peer-console")
+    services.start_duty(other_line_pro, "ero-console")
+    line = lines["vakivalta"]
+    assert rota.lines_without_professional(peer) == [line]
+    client.force_login(peer.user)
+    assert 'class="cal-warning" role="alert"' in client.get("/console/calendar/").text
+    assert [row.peer_alone for row in rota.duty_now() if row.line == line] == [True]
+
+    services.start_duty(pro, "pro-console")
+    assert rota.lines_without_professional(peer) == []
+    assert 'class="cal-warning" role="alert"' not in client.get("/console/calendar/").text
+    assert rota.lines_without_professional(pro) == []  # professionals are never warned
+
+
+# --- Debriefs and the coordinators' admin ------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_professional_of_the_slot_records_the_debrief_and_it_leaves_the_missing_list(
+    client, lines, make_helper, frozen
+):
+    peer = make_helper(role="peer", name="Pia")
+    pro = make_helper(role="professional", name="Olli")
+    peer_shift = book_shift(peer, "vakivalta", TUESDAY, "16-18")
+    book_shift(pro, "vakivalta", TUESDAY, "16-18")
+    with pytest.raises(BookingError, match="not started"):
+        record_debrief(pro, peer_shift.pk)
+    frozen.move_to(helsinki(18, 5))
+    assert list(rota.missing_debriefs()) == [peer_shift]
+    assert rota.debriefs_to_record(pro) == [peer_shift]
+    with pytest.raises(BookingError, match="Only a professional"):
+        record_debrief(make_helper(role="peer"), peer_shift.pk)
+
+    client.force_login(pro.user)
+    assert "Pia" in client.get("/console/calendar/").text
+    client.post(f"/console/calendar/debrief/{peer_shift.pk}/")
+    debrief = Debrief.objects.get(booking=peer_shift)
+    assert (debrief.held_at, debrief.recorded_by) == (helsinki(18, 5), pro)
+    assert list(rota.missing_debriefs()) == []
+    with pytest.raises(BookingError, match="already recorded"):
+        record_debrief(pro, peer_shift.pk)
+
+
+@pytest.fixture
+def coordinator(client, db):
+    call_command("createcoordinator", "kim", "--password", "pw-123456789")
+    from django.contrib.auth import get_user_model
+
+    client.force_login(get_user_model().objects.get(username="kim"))
+    return client
+
+
+@pytest.mark.django_db
+def test_coordinator_sees_gaps_duty_and_missing_debriefs(frozen, coordinator, lines, make_helper):
+    peer = make_helper(role="peer", name="Pia")
+    pro = make_helper(role="professional", name="Olli")
+    book_shift(peer, "vakivalta", WEDNESDAY, "12-14")
+    done = book_shift(peer, "vakivalta", TUESDAY, "12-14")
+    book_shift(pro, "vakivalta", TUESDAY, "14-16")
+    frozen.move_to(helsinki(14, 30))
+    services.start_duty(peer, "peer-console")
+    rota_page = coordinator.get("/admin/scheduling/shiftbooking/rota/")
+    assert rota_page.status_code == 200
+    assert rota_page.text.count('<td class="rota-gap') == 2  # Tuesday and Wednesday 12–14
+    assert 'class="rota-alert"' in rota_page.text  # Pia on duty, no professional connected
+    now_row = next(row for row in rota_page.context["now_rows"] if row.line.slug == "vakivalta")
+    assert [h.display_name for h in now_row.booked_absent] == ["Olli"]
+    assert [h.display_name for h in now_row.unbooked_present] == ["Pia"]
+
+    missing = coordinator.get("/admin/scheduling/shiftbooking/?debrief=missing")
+    assert list(missing.context["cl"].result_list) == [done]
+    gaps = coordinator.get("/admin/scheduling/shiftbooking/?gap=yes")
+    assert len(gaps.context["cl"].result_list) == 2
+    for query in ("", "?slot__line__id__exact=1", "?when=coming", "?day__year=2026"):
+        assert coordinator.get(f"/admin/scheduling/shiftbooking/{query}").status_code == 200
+
+
+@pytest.mark.django_db
+def test_coordinator_commitment_report_flags_peers_below_minimum(
+    frozen, coordinator, lines, make_helper
+):
+    busy = make_helper(role="peer", name="Aino")
+    make_helper(role="peer", name="Bertta")
+    book_shift(busy, "vakivalta", WEDNESDAY, "12-14")
+    page = coordinator.get("/admin/scheduling/shiftbooking/commitment/")
+    assert page.status_code == 200
+    rows = {row.helper.display_name: row for row in page.context["rows"]}
+    december = page.context["months"].index(date(2026, 12, 1))
+    assert rows["Aino"].counts[december] == 1 and not rows["Aino"].below[december]
+    assert rows["Bertta"].below[december]
+    assert page.text.count('class="commitment-below"') == 7 + 6  # Bertta's months, Aino's others
+
+
+@pytest.mark.django_db
+def test_coordinator_books_for_anyone_in_admin_with_clear_errors(
+    frozen, coordinator, lines, make_helper
+):
+    peer = make_helper(role="peer", name="Pia")
+    slot = ShiftSlot.objects.get(line=lines["vakivalta"], starts=time(12))
+    form = {"slot": slot.pk, "day": "2026-12-02", "helper": peer.pk}
+    assert coordinator.post("/admin/scheduling/shiftbooking/add/", form).status_code == 302
+    again = coordinator.post("/admin/scheduling/shiftbooking/add/", form)
+    assert again.status_code == 200 and "already booked" in again.text
+    stranger = make_helper(services=("ero",))
+    wrong_line = coordinator.post(
+        "/admin/scheduling/shiftbooking/add/", {**form, "helper": stranger.pk}
+    )
+    assert "is not a helper of vakivalta" in wrong_line.text
+    overlap = coordinator.post(
+        "/admin/scheduling/shiftslot/add/",
+        {"line": lines["vakivalta"].pk, "starts": "13:00", "ends": "15:00", "active": "on"},
+    )
+    assert "overlaps the slot 12-14" in overlap.text
+    backwards = coordinator.post(
+        "/admin/scheduling/shiftslot/add/",
+        {"line": lines["ero"].pk, "starts": "19:00", "ends": "18:00", "active": "on"},
+    )
+    assert "must end after it starts" in backwards.text
+    assert ShiftBooking.objects.count() == 1

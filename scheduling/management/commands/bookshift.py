@@ -1,6 +1,7 @@
 from datetime import date
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, no_translations
+from django.utils.translation import gettext as _
 
 from chats.models import HelperProfile
 from scheduling.services import BookingError, book_shift
@@ -21,10 +22,11 @@ class Command(BaseCommand):
         parser.print_usage = lambda file=None: None
         return parser
 
+    @no_translations  # English on the shell, like createhelper; the calendar page translates
     def handle(self, *args, username, verbosity, **options):
         helper = HelperProfile.objects.filter(user__username=username).first()
         if helper is None:
-            raise CommandError(f"Unknown helper {username!r}.")
+            raise CommandError(f"Unknown helper '{username}'.")
         try:
             day = _parse_day(options["date"])
             booking = book_shift(helper, options["service"], day, options["slot"])
@@ -43,4 +45,6 @@ def _parse_day(value: str) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise BookingError(f"Cannot read the date {value!r}; write it like 2026-12-03.") from None
+        raise BookingError(
+            _("Cannot read the date '%(value)s'; write it like 2026-12-03.") % {"value": value}
+        ) from None
