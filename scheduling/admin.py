@@ -30,6 +30,14 @@ class HoursExceptionInline(admin.TabularInline):
     fields = ["first_day", "last_day", "closed", "opens", "closes", "weekdays_only", "note"]
 
 
+class ShiftSlotInline(admin.TabularInline):
+    """For ServiceLineAdmin: a line's bookable slots beside its hours."""
+
+    model = ShiftSlot
+    extra = 0
+    fields = ["starts", "ends", "active"]
+
+
 @admin.register(HoursException)
 class HoursExceptionAdmin(admin.ModelAdmin):
     list_display = ["__str__", "line", "closed", "note"]
