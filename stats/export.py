@@ -2,10 +2,10 @@
 
 Small counts can be hidden so that a published table cannot single anyone out:
 - a count of 1..threshold-1 is shown as "<threshold" (primary suppression);
-- where the keys of a metric split one count between them (services.PARTITIONS: wait buckets,
-  roles, who ended, durations; answered + abandoned of started), a lone hidden cell could be
-  worked out from the others, so a second cell of that line and period is hidden too, as "x"
-  (the parent count where there is one, else the smallest other non-zero key);
+- where counts add up to another (services.RELATIONS: the wait buckets, roles, who ended and
+  durations add up to the answered chats; answered + abandoned, and first contacts + follow-ups,
+  to the chats started), a lone hidden cell could be worked out by subtraction, so a second
+  cell of that relation is hidden too, as "x", until no relation has a lone hidden cell;
 - every total (the Total column and the closing "total" period) adds up only the cells that are
   shown. A hidden cell adds nothing to any total, so no total minus the shown cells gives it back.
 Totals are then a lower bound when something is hidden; the table says so. docs/statistics.md
@@ -159,29 +159,34 @@ def _suppress(table: Table, below: int) -> None:
         for cell in row.cells:
             if 0 < cell.value < below:
                 cell.hidden = SMALL
-    # A lone hidden cell among keys that add up to a shown count: hide a second one.
-    groups: dict[tuple[str, str, int], list[Cell]] = defaultdict(list)
-    parents: dict[tuple[str, str, int], Cell] = {}
-    by_metric = {(row.period, row.metric, row.key): row for row in table.rows}
+    # A relation (a total and the cells that add up to it) with one hidden cell gives it back
+    # by subtraction: hide a second one, and again until no relation has a lone hidden cell.
+    by_metric = defaultdict(list)
     for row in table.rows:
-        if row.metric not in services.PARTITIONS:
-            continue
-        group, parent = services.PARTITIONS[row.metric]
-        for i, cell in enumerate(row.cells):
-            groups[(row.period, group, i)].append(cell)
-            if parent and (row.period, parent, "") in by_metric:
-                parents[(row.period, group, i)] = by_metric[(row.period, parent, "")].cells[i]
-    for where, cells in groups.items():
-        if sum(1 for cell in cells if cell.hidden) != 1:
-            continue
-        parent = parents.get(where)
-        if parent is not None and parent.value > 0:
-            if not parent.hidden:
-                parent.hidden = SECONDARY
-            continue
-        others = [cell for cell in cells if not cell.hidden and cell.value > 0]
-        if others:
-            min(others, key=lambda cell: cell.value).hidden = SECONDARY
+        by_metric[(row.period, row.metric)].append(row)
+    periods = {row.period for row in table.rows}
+    relations = []
+    for period in periods:
+        for total, parts in services.RELATIONS:
+            rows = by_metric[(period, total)] + [
+                row for part in parts for row in by_metric[(period, part)]
+            ]
+            relations += [[row.cells[i] for row in rows] for i in range(len(table.lines))]
+    # A cell in fewer relations is the cheaper one to hide: it drags fewer others with it.
+    weight = defaultdict(int)
+    for cells in relations:
+        for cell in cells:
+            weight[id(cell)] += 1
+    changed = True
+    while changed:
+        changed = False
+        for cells in relations:
+            if sum(1 for cell in cells if cell.hidden) != 1:
+                continue
+            shown = [cell for cell in cells if not cell.hidden and cell.value > 0]
+            if shown:
+                min(shown, key=lambda cell: (weight[id(cell)], cell.value)).hidden = SECONDARY
+                changed = True
 
 
 def _totals_over_periods(table: Table, topic_names: dict) -> list[Row]:

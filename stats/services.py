@@ -41,6 +41,7 @@ def increment(line_id: int, day: date, metric: str, key: str = "", by: int = 1) 
 # missing here is still exported, after these, under its own name.
 METRICS = {
     "chats_started": _("Chats started (joined the queue)"),
+    "contact": _("Chats started, first contact or follow-up"),
     "chats_answered": _("Chats answered by a helper"),
     "queue_abandoned": _("Left the queue before an answer"),
     "answered_by_role": _("Answered, by the helper's role"),
@@ -48,31 +49,36 @@ METRICS = {
     "ended_by": _("Answered chats, by who ended them"),
     "duration": _("Duration of answered chats"),
     "topic": _("Topics tagged by the helper"),
+    "follow_ups_offered": _("Follow-ups offered by helpers"),
+    "follow_ups_expired": _("Follow-ups not taken up (expired)"),
     "group_sessions": _("Group sessions held"),
     "group_participants": _("Group session participants (joins)"),
     "group_messages": _("Group session messages"),
 }
 
 KEY_LABELS = {
+    "contact": {"first": _("first contact"), "follow_up": _("follow-up")},
     "answered_by_role": {"professional": _("professional"), "peer": _("peer helper")},
     "ended_by": {"asker": _("the asker"), "helper": _("the helper"), "system": _("the system")},
     "wait": {label: label for _limit, label in BUCKETS} | {LAST_BUCKET: LAST_BUCKET},
 }
 KEY_LABELS["duration"] = KEY_LABELS["wait"]
 
-# Keys of these metrics split one count between them (every answered chat has one wait bucket,
-# one role...), so a lone hidden cell among them could be worked out from the others. Exports
-# then hide a second cell (stats/export.py): the parent count where one is named, else the
-# smallest other key. Answered + abandoned name their parent, chats_started: hiding "answered"
-# instead would not do, since the roles (or the wait buckets) add up to it.
-PARTITIONS = {
-    "chats_answered": ("started", "chats_started"),
-    "queue_abandoned": ("started", "chats_started"),
-    "answered_by_role": ("answered_by_role", None),
-    "wait": ("wait", None),
-    "ended_by": ("ended_by", None),
-    "duration": ("duration", None),
-}
+# Counts that add up to another (per line and period): (total, the metrics whose cells add up to
+# it). Every answered chat has one role, one wait bucket and, once it ends, one side that ended
+# it and one duration; every started chat is a first contact or a follow-up, and is answered or
+# abandoned. Exports use these to hide a second cell beside a lone hidden one, which could
+# otherwise be worked out by subtraction (stats/export.py). The answered/ended ones are not
+# exact within a day (a chat can end the next day) and are treated as exact anyway: hiding too
+# much is the safe side.
+RELATIONS = (
+    ("chats_started", ("chats_answered", "queue_abandoned")),
+    ("chats_started", ("contact",)),
+    ("chats_answered", ("answered_by_role",)),
+    ("chats_answered", ("wait",)),
+    ("chats_answered", ("ended_by",)),
+    ("chats_answered", ("duration",)),
+)
 
 
 def metric_order(metric: str) -> tuple[int, str]:

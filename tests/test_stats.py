@@ -16,6 +16,7 @@ from chats import services
 from chats.accounts import create_coordinator
 from chats.models import Chat
 from stats import export
+from stats import services as stats_services
 from stats.models import DailyCount
 from stats.services import increment
 from tests.conftest import need, on_postgres
@@ -203,6 +204,26 @@ def test_small_counts_are_hidden_and_left_out_of_every_total(counted):
     for row in table.rows:
         shown = [v for v in table.values(row)[4:-1] if isinstance(v, int)]
         assert sum(shown) == table.values(row)[-1]
+
+
+def test_no_hidden_count_comes_back_through_a_chain_of_totals(counted):
+    v, e = counted
+    fill(v, "contact", 20, "first")  # every chat of the violence line was a first contact
+    fill(e, "contact", 8, "first")
+    fill(e, "contact", 1, "follow_up")
+    table = table_of(counted, period="week", suppress_below=5)
+    # Hiding "started" beside the small "abandoned" would be undone by first + follow-up = 20.
+    assert find(table, "2026-W10", "chats_started")[4] == "x"
+    assert find(table, "2026-W10", "contact", "first")[4:] == ["x", "x", 0]
+    assert find(table, "2026-W10", "contact", "follow_up")[4:] == [0, "<5", 0]
+    for total, parts in stats_services.RELATIONS:
+        for column in range(2):
+            related = [
+                row.cells[column]
+                for row in table.rows
+                if row.period == "2026-W10" and row.metric in (total, *parts)
+            ]
+            assert sum(1 for cell in related if cell.hidden) != 1, (total, parts, column)
 
 
 def test_nothing_is_hidden_when_suppression_is_off(counted):
