@@ -353,3 +353,34 @@ def test_duty_notice_and_consult_from_the_console(server, contexts, make_helper)
     expect(pro_page.locator("#consult-log")).to_contain_text("Pia")
     expect(pro_page.locator("#consult-log")).to_contain_text("Miten vastaan tähän?")
     expect(asker.locator(".va-root")).not_to_contain_text("Miten vastaan")
+
+
+def test_asker_loses_nothing_to_a_network_outage(server, contexts, make_helper):
+    from playwright.sync_api import expect
+
+    helper = make_helper(name="Anna")
+    asker_context = contexts()
+    asker = asker_context.new_page()
+    open_widget_on_line(asker, server.http)
+    accept_and_start(asker)
+    console = contexts(viewport={"width": 1400, "height": 900}).new_page()
+    log_in(console, server.http, helper)
+    console.locator('[data-take="vakivalta"]').click()
+    chat = console.locator(".c-chat")
+    expect(asker.locator(".va-info")).to_have_text("Anna liittyi keskusteluun.")
+
+    asker_context.set_offline(True)
+    expect(asker.locator(".va-status")).to_have_text("Yhteys katkesi. Yhdistetään uudelleen…")
+    chat.locator(".c-input").fill("Oletko vielä siellä?")
+    chat.locator(".c-input").press("Enter")
+    expect(chat.locator(".c-from-helper")).to_have_count(1)
+    asker.locator("#va-input").fill("Olen täällä")
+    asker.locator("#va-input").press("Enter")
+    expect(asker.locator(".va-pending")).to_have_count(1)  # kept until the server has it
+
+    asker_context.set_offline(False)
+    expect(asker.locator(".va-from-helper .va-text")).to_have_text("Oletko vielä siellä?")
+    expect(chat.locator(".c-from-asker .c-text")).to_have_text("Olen täällä")
+    expect(asker.locator(".va-pending")).to_have_count(0)
+    expect(asker.locator(".va-message")).to_have_count(2)  # nothing twice
+    expect(asker.locator(".va-status")).to_be_hidden()
