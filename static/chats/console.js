@@ -80,9 +80,10 @@
     pauseToggle.disabled = !state.connected;
     pauseToggle.textContent = state.paused ? S.resume : S.pause;
     pauseToggle.setAttribute("aria-pressed", state.paused ? "true" : "false");
+    // Enabled with an empty queue too: an asker may be waiting for this helper alone (a
+    // follow-up), and the server answers `empty` when nobody is.
     document.querySelectorAll("[data-take]").forEach(function (button) {
-      var slug = button.getAttribute("data-take");
-      button.disabled = !state.connected || state.paused || !state.queues[slug];
+      button.disabled = !state.connected || state.paused;
     });
   }
 
