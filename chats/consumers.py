@@ -14,7 +14,7 @@ from channels.db import aclose_old_connections, database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
-from . import groups, notify, protocol, services
+from . import followups, groups, notify, protocol, services
 from .moderation import ModeratorMixin
 from .protocol import FrameError
 from .services import ChatError
@@ -61,7 +61,7 @@ class _Sweeper:
     async def run(cls):
         while True:
             await asyncio.sleep(settings.CHAT_SWEEP_SECONDS)
-            for sweep in (services.sweep, groups.sweep):
+            for sweep in (services.sweep, groups.sweep, followups.sweep):
                 try:
                     await db(sweep)()
                 except Exception:
@@ -167,7 +167,7 @@ class AskerConsumer(BaseChatConsumer):
         if self.chat_id:
             raise ChatError("invalid", "This connection already has a chat; end it first.")
         answer = await db(services.enqueue_asker)(
-            self.slug, language=frame.language, ip=services.client_ip(self.scope)
+            self.slug, language=frame.language, ip=services.client_ip(self.scope), code=frame.code
         )
         if answer.chat_id:
             await self._attach(answer, queued=True)
@@ -290,6 +290,7 @@ class HelperConsumer(ModeratorMixin, BaseChatConsumer):
             await self.send_json(protocol.queue_frame(line.slug, length))
         for chat in await db(services.helper_chats)(self.helper):
             await self._open_chat(await db(services.helper_chat_answer)(chat))
+        await self.follow_ups_changed({})
 
     async def disconnect(self, code):
         if getattr(self, "helper", None) is not None:
@@ -353,9 +354,21 @@ class HelperConsumer(ModeratorMixin, BaseChatConsumer):
         await self.end_with(frame)
 
     async def end_with(self, frame):
-        """Overridden by follow-ups (section 5); the plain end records topics."""
-        await db(services.end_chat_by_helper)(self.helper, frame.chat, frame.topics)
-        await self._ended(protocol.ended_frame("helper", chat_id=frame.chat))
+        """The plain end records topics; with `follow_up_at` it offers a follow-up (section 5)."""
+        if frame.follow_up_at is None:
+            await db(services.end_chat_by_helper)(self.helper, frame.chat, frame.topics)
+            await self._ended(protocol.ended_frame("helper", chat_id=frame.chat))
+            return
+        follow_up = await db(followups.offer)(
+            self.helper, frame.chat, frame.topics, frame.follow_up_at, note=frame.note
+        )
+        await self._ended(protocol.ended_frame("helper", chat_id=frame.chat, follow_up=follow_up))
+
+    async def follow_ups_changed(self, event):
+        """The helper's waiting follow-ups, on connect and whenever they change."""
+        await aclose_old_connections()
+        items = await db(followups.follow_ups_of)(self.helper)
+        await self.send_json(protocol.follow_ups_frame(items))
 
     async def handle_bar(self, frame):
         await db(services.bar_asker)(self.helper, frame.chat, frame.hours, frame.topics)
@@ -425,7 +438,7 @@ def _helper_of(user):
 def _queue_length(line) -> int:
     from .models import Chat
 
-    return Chat.objects.queued().filter(line=line).count()
+    return Chat.objects.general_queue(line.pk).count()
 
 
 def _own_chat_or_none(helper, chat_id):

@@ -94,8 +94,15 @@ class ChatQuerySet(models.QuerySet):
         return self.filter(status=Chat.Status.ACTIVE)
 
     def general_queue(self, line_id: int):
-        """The line's queue in serving order: longest waiting first."""
-        return self.queued().filter(line_id=line_id).order_by("queued_at", "pk")
+        """The line's queue in serving order: longest waiting first.
+
+        Follow-ups waiting for their own helper are not in it (chats/followups.py).
+        """
+        return (
+            self.queued()
+            .filter(line_id=line_id, follow_up__isnull=True)
+            .order_by("queued_at", "pk")
+        )
 
 
 class Chat(models.Model):

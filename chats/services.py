@@ -65,7 +65,7 @@ def service_object(line: ServiceLine, at: datetime | None = None) -> dict:
         "open": status.open,
         "opens_at": protocol.iso(status.opens_at),
         "closes_at": protocol.iso(status.closes_at),
-        "queue_length": Chat.objects.queued().filter(line=line).count(),
+        "queue_length": Chat.objects.general_queue(line.pk).count(),
     }
 
 
@@ -74,6 +74,10 @@ def queue_order(line_id: int) -> list[int]:
 
 
 def position_of(chat: Chat) -> int:
+    from . import followups  # followups builds on this module
+
+    if reserved := followups.reserved_position(chat):
+        return reserved  # a follow-up waits in its helper's own queue
     ahead = Chat.objects.general_queue(chat.line_id).filter(
         Q(queued_at__lt=chat.queued_at) | Q(queued_at=chat.queued_at, pk__lt=chat.pk)
     )
@@ -133,28 +137,47 @@ def get_line(slug: str) -> ServiceLine:
         raise ChatError("not_found", f"No chat line {slug!r}.") from None
 
 
-def enqueue_asker(slug: str, *, language: str, ip: str | None, now=None) -> Answer:
-    """Put a new asker in the line's queue, or say why not (closed, barred)."""
+def enqueue_asker(
+    slug: str, *, language: str, ip: str | None, code: str | None = None, now=None
+) -> Answer:
+    """Put a new asker in the line's queue, or say why not (closed, barred).
+
+    With a follow-up `code` the asker waits for the helper who gave it (chats/followups.py).
+    """
+    if code:
+        from . import followups  # followups builds on this module
+
+        return followups.enqueue_with_code(slug, code, language=language, ip=ip, now=now)
     now = now or timezone.now()
     line = get_line(slug)
-    bar = active_bar(ip, line, now)
-    if bar:
-        raise ChatError("blocked", _blocked_message(bar, language))
+    refuse_barred(ip, line, language, now)
     status = scheduling.line_status(line, now)
     if not status.open:
         return Answer([protocol.closed_frame(status.opens_at)])
     with transaction.atomic():
-        chat = Chat.objects.create(
-            line=line,
-            token=secrets.token_urlsafe(TOKEN_BYTES),
-            asker_ip=ip,
-            language=language,
-            queued_at=now,
-            asker_seen_at=now,
-        )
-        stats.increment(line.pk, _day(now), "chats_started")
+        chat = create_queued_chat(line, language=language, ip=ip, now=now)
+        stats.increment(line.pk, _day(now), "contact", "first")
         _queue_changed(line, positions_moved=False)
     return Answer([protocol.queued_frame(chat.token, position_of(chat))], chat.pk, chat=chat)
+
+
+def refuse_barred(ip: str | None, line: ServiceLine, language: str, now: datetime) -> None:
+    bar = active_bar(ip, line, now)
+    if bar:
+        raise ChatError("blocked", _blocked_message(bar, language))
+
+
+def create_queued_chat(line: ServiceLine, *, language: str, ip: str | None, now) -> Chat:
+    chat = Chat.objects.create(
+        line=line,
+        token=secrets.token_urlsafe(TOKEN_BYTES),
+        asker_ip=ip,
+        language=language,
+        queued_at=now,
+        asker_seen_at=now,
+    )
+    stats.increment(line.pk, _day(now), "chats_started")
+    return chat
 
 
 def _blocked_message(bar: Bar, language: str) -> str:
@@ -271,7 +294,13 @@ def accept_next(helper: HelperProfile, slug: str, now=None) -> Answer:
     line = helper.lines.filter(slug=slug, active=True).first()
     if line is None:
         raise ChatError("not_found", f"You are not a helper of {slug!r}.")
-    while chat := Chat.objects.general_queue(line.pk).first():
+    from . import followups  # followups builds on this module
+
+    # The helper's own follow-ups first: nobody else may take them.
+    while chat := (
+        followups.reserved_for(helper, line.pk).first()
+        or Chat.objects.general_queue(line.pk).first()
+    ):
         with transaction.atomic():
             claimed = Chat.objects.filter(pk=chat.pk, status=Chat.Status.QUEUED).update(
                 status=Chat.Status.ACTIVE, helper=helper, assigned_at=now
@@ -288,16 +317,20 @@ def accept_next(helper: HelperProfile, slug: str, now=None) -> Answer:
                 chat.pk, asker=protocol.asker_assigned_frame(helper.display_name, helper.role)
             )
             _queue_changed(line, positions_moved=True)
+            followups.claimed(helper, chat)
         return helper_chat_answer(chat)
     return Answer([protocol.empty_frame(slug)])
 
 
 def helper_chat_answer(chat: Chat) -> Answer:
     """What a helper's console needs for one of its chats: `assigned`, then the history."""
+    from . import followups  # followups builds on this module
+
     messages = list(chat.messages.all())
+    assigned = protocol.helper_assigned_frame(chat.pk, chat.line.slug, chat.asker_ip)
     return Answer(
         [
-            protocol.helper_assigned_frame(chat.pk, chat.line.slug, chat.asker_ip),
+            {**assigned, **followups.assigned_extra(chat)},
             protocol.history_frame([message_frame(m, chat.pk) for m in messages], chat.pk),
         ],
         chat.pk,
@@ -373,11 +406,16 @@ def end_chat(chat_id: int, *, by: str, topics=(), now=None, follow_up=None) -> b
 
 def end_chat_by_helper(helper: HelperProfile, chat_id: int, topics: list[str], now=None) -> None:
     chat = own_chat(helper, chat_id)
+    end_chat(chat_id, by="helper", topics=checked_topics(chat, topics), now=now)
+
+
+def checked_topics(chat: Chat, topics: list[str]) -> list[str]:
+    """The topics, once each, if every one is an active topic of the chat's line."""
     known = set(chat.line.topics.filter(active=True).values_list("slug", flat=True))
     unknown = sorted(set(topics) - known)
     if unknown:
         raise ChatError("unknown_topic", f"Unknown topic(s) for this line: {', '.join(unknown)}.")
-    end_chat(chat_id, by="helper", topics=sorted(set(topics)), now=now)
+    return sorted(set(topics))
 
 
 def bar_asker(helper: HelperProfile, chat_id: int, hours: int | None, topics=(), now=None) -> Bar:
