@@ -19,7 +19,7 @@ from stats import export
 from stats import services as stats_services
 from stats.models import DailyCount
 from stats.services import increment
-from tests.conftest import need, on_postgres
+from tests.conftest import need_services, on_postgres
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -100,7 +100,7 @@ def _in_threads(count: int, work) -> list[BaseException]:
 
 
 def test_concurrent_increments_of_one_new_cell_lose_nothing_on_postgresql(lines):
-    need(on_postgres(), "DATABASE_URL does not point at PostgreSQL")
+    need_services(on_postgres(), "DATABASE_URL does not point at PostgreSQL")
     line, day = lines["vakivalta"], date(2026, 3, 2)
 
     def work(i):
@@ -113,7 +113,7 @@ def test_concurrent_increments_of_one_new_cell_lose_nothing_on_postgresql(lines)
 
 
 def test_many_chats_ending_at_once_are_all_counted_on_postgresql(open_line, make_helper):
-    need(on_postgres(), "DATABASE_URL does not point at PostgreSQL")
+    need_services(on_postgres(), "DATABASE_URL does not point at PostgreSQL")
     helper = make_helper()
     now = timezone.now()
     chat_ids = []
