@@ -144,14 +144,12 @@ def enqueue_with_code(slug: str, code: str, *, language: str, ip: str | None, no
     now = now or timezone.now()
     line = services.get_line(slug)
     services.refuse_barred(ip, line, language, now)
-    address = services.address_hash(ip or "-")
-    if _guesses(address, now) >= _guess_limit():
-        raise ChatError("rate_limited", "Too many wrong codes; try again later.")
+    refuse_guessing(ip, now)
     follow_up = FollowUp.objects.filter(
         code_hash=code_hash(code), line=line, chat=None, expires_at__gt=now
     ).first()
     if follow_up is None:
-        _count_wrong_guess(address, now)
+        count_wrong_guess(ip, now)
         raise ChatError("not_found", "This code is unknown, already used or expired.")
     if now < follow_up.at - EARLY:
         return Answer([protocol.closed_frame(follow_up.at)])
@@ -171,12 +169,20 @@ def _window_start(now: datetime) -> datetime:
     return datetime.fromtimestamp(now.timestamp() // window * window, tz=now.tzinfo)
 
 
-def _guesses(address: str, now: datetime) -> int:
-    cell = CodeGuess.objects.filter(address_hash=address, window_start=_window_start(now))
-    return cell.values_list("count", flat=True).first() or 0
+def refuse_guessing(ip: str | None, now: datetime) -> None:
+    """`rate_limited` once this address has had too many wrong codes (or invites) lately."""
+    cell = CodeGuess.objects.filter(address_hash=_address(ip), window_start=_window_start(now))
+    if (cell.values_list("count", flat=True).first() or 0) >= _guess_limit():
+        raise ChatError("rate_limited", "Too many wrong codes; try again later.")
 
 
-def _count_wrong_guess(address: str, now: datetime) -> None:
+def _address(ip: str | None) -> str:
+    return services.address_hash(ip or "-")
+
+
+def count_wrong_guess(ip: str | None, now: datetime) -> None:
+    """One more wrong code from this address in the current window (any server process)."""
+    address = _address(ip)
     cell = CodeGuess.objects.filter(address_hash=address, window_start=_window_start(now))
     if cell.update(count=F("count") + 1):
         return

@@ -17,8 +17,9 @@ from django.utils import timezone
 
 from scheduling.hours import Status
 from stats import services as stats
+from verkkoapu import security
 
-from . import notify, protocol
+from . import followups, notify, protocol
 from .models import GroupMessage, GroupParticipant, GroupSession, HelperProfile, ServiceLine
 from .services import ChatError, active_bar, address_hash
 
@@ -72,11 +73,16 @@ def _present(session: GroupSession, now: datetime):
     )
 
 
-def _pick_session(line: ServiceLine, now: datetime, invite: str | None, wanted: int | None):
-    """The running session this join is for; ChatError or None (closed) when there is none."""
+def _pick_session(line, now: datetime, invite: str | None, wanted: int | None, ip: str | None):
+    """The running session this join is for; ChatError or None (closed) when there is none.
+
+    Wrong invitations count with wrong follow-up codes: guessing either is rate-limited.
+    """
     running = list(GroupSession.objects.running(now).filter(line=line).order_by("starts_at", "pk"))
     if wanted is not None:
         running = [session for session in running if session.pk == wanted]
+    if invite and any(session.invite for session in running):
+        followups.refuse_guessing(ip, now)
     for session in running:
         if session.invite and invite and _same_invite(session.invite, invite):
             return session
@@ -84,6 +90,8 @@ def _pick_session(line: ServiceLine, now: datetime, invite: str | None, wanted: 
         if not session.invite:
             return session
     if running:
+        if invite:
+            followups.count_wrong_guess(ip, now)
         raise ChatError("not_found", "This group is for invited members: check the invitation.")
     return None
 
@@ -115,7 +123,7 @@ def join(
     line = group_line(slug)
     if active_bar(ip, line, now):
         raise ChatError("blocked", "A helper has paused chats from this connection for a while.")
-    session = _pick_session(line, now, invite, session_id)
+    session = _pick_session(line, now, invite, session_id, ip)
     if session is None:
         return _closed_answer(line, now, invite)
     hashed = address_hash(ip) if ip else ""
@@ -131,6 +139,10 @@ def join(
         present = _present(session, now)
         if present.filter(role=Role.PARTICIPANT).count() >= session.capacity:
             raise ChatError("full", "This session is full.")
+        # The one-to-one chat's limits, per session: people here from the address, joins per hour.
+        security.admit_group_join(
+            session.pk, ip, present.filter(role=Role.PARTICIPANT, address_hash=hashed), now
+        )
         person = GroupParticipant.objects.create(
             session=session, nickname=nickname, address_hash=hashed, joined_at=now, seen_at=now
         )

@@ -234,6 +234,19 @@ async def test_a_closed_group_admits_only_its_invite(schedule, group_socket):
     assert info["open"] is False
 
 
+async def test_guessing_invitations_is_rate_limited_by_address(schedule, group_socket, settings):
+    settings.FOLLOW_UP_GUESS_LIMIT = 2
+    await sync_to_async(schedule)(invite="KEVÄT-RYHMÄ")
+    for guess in ("syksy", "talvi"):
+        guesser = await group_socket("192.0.2.66")
+        assert (await join(guesser, "Arvaaja", invite=guess))["code"] == "not_found"
+        await guesser.disconnect()
+    guesser = await group_socket("192.0.2.66")
+    assert (await join(guesser, "Arvaaja", invite="KEVÄT-RYHMÄ"))["code"] == "rate_limited"
+    member = await group_socket("203.0.113.5")
+    assert (await join(member, "Jäsen", invite=" kevät-ryhmä "))["type"] == "joined"
+
+
 async def test_session_end_closes_the_room_for_everyone_and_keeps_only_counts(
     schedule, group_socket, moderator, helper_socket
 ):
