@@ -14,6 +14,8 @@ from channels.db import aclose_old_connections, database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
+from verkkoapu import security
+
 from . import followups, groups, notify, protocol, services
 from .moderation import ModeratorMixin
 from .protocol import FrameError
@@ -102,9 +104,13 @@ class BaseChatConsumer(AsyncJsonWebsocketConsumer):
             while True:
                 await asyncio.sleep(settings.CHAT_HEARTBEAT_SECONDS)
                 try:
-                    await db(touch)()
+                    alive = await db(touch)()
                 except Exception:
                     log.warning("heartbeat failed; retrying")
+                    continue
+                if alive is False:  # the login behind the socket is over (helper sockets)
+                    await self.close(code=CLOSE_FORBIDDEN)
+                    return
 
         if self.heartbeat is None:
             self.heartbeat = asyncio.get_running_loop().create_task(beat())
@@ -145,6 +151,7 @@ class AskerConsumer(BaseChatConsumer):
         self.chat_id = None
         self.last_seq = 0
         self.position = None
+        self.token_misses = 0
         await self.accept()
 
     async def disconnect(self, code):
@@ -176,7 +183,16 @@ class AskerConsumer(BaseChatConsumer):
             await self.send_json(out)
 
     async def handle_resume(self, frame):
-        answer = await db(services.resume_chat)(frame.token)
+        # Guessing tokens: a few unknown ones per socket, and per address on every process.
+        if self.token_misses >= settings.CHAT_MAX_TOKEN_MISSES_PER_SOCKET:
+            raise ChatError("rate_limited", "Too many unknown chats on this connection.")
+        try:
+            answer = await db(services.resume_chat)(
+                frame.token, ip=services.client_ip(self.scope)
+            )
+        except ChatError as error:
+            self.token_misses += error.code == "not_found"
+            raise
         if self.chat_id and self.chat_id != answer.chat_id:
             await self.leave(notify.chat_group(self.chat_id))
         queued = answer.frames[-1]["type"] == "position"
@@ -274,13 +290,17 @@ class HelperConsumer(ModeratorMixin, BaseChatConsumer):
         await super().connect()
         user = self.scope.get("user")
         self.helper = await db(_helper_of)(user)
-        if self.helper is None:
+        # A logged-out, expired or (with OTP_REQUIRED) unverified session is refused.
+        if self.helper is None or not await db(security.socket_login_valid)(self.scope):
             await self.close(code=CLOSE_FORBIDDEN)
             return
+        self.session_key = security.socket_session_key(self.scope)
+        self.active = False
         self.chats: dict[int, int] = {}  # chat id -> last seq sent
         await self.accept()
         await db(services.start_duty)(self.helper, self.channel_name)
-        self.start_heartbeat(lambda: services.touch_duty(self.channel_name))
+        self.start_heartbeat(self._beat)
+        await self.join(notify.login_session(self.session_key))
         await self.join(notify.helper_group(self.helper.pk))
         lines = await db(services.helper_lines)(self.helper)
         for line in lines:
@@ -291,6 +311,16 @@ class HelperConsumer(ModeratorMixin, BaseChatConsumer):
         for chat in await db(services.helper_chats)(self.helper):
             await self._open_chat(await db(services.helper_chat_answer)(chat))
         await self.follow_ups_changed({})
+
+    def _beat(self) -> bool:
+        """Presence, and whether the login still holds; the helper's frames count as use."""
+        services.touch_duty(self.channel_name)
+        active, self.active = self.active, False
+        return security.session_alive(self.session_key, self.helper.user_id, refresh=active)
+
+    async def receive(self, text_data=None, bytes_data=None):
+        self.active = True
+        await super().receive(text_data, bytes_data)
 
     async def disconnect(self, code):
         if getattr(self, "helper", None) is not None:

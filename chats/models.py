@@ -215,6 +215,26 @@ class PreparedText(models.Model):
         return f"{self.text}\n{self.url}" if self.url else self.text
 
 
+class AddressCounter(models.Model):
+    """Events per address and time window (chat starts, unknown tokens): limits that hold
+    across server processes. A keyed hash, never the address; purged with its window."""
+
+    kind = models.CharField(max_length=32)
+    address_hash = models.CharField(max_length=64)
+    window_start = models.DateTimeField(db_index=True)
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "address_hash", "window_start"], name="one_counter_per_window"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.count} × {self.kind} since {self.window_start:%H:%M}"
+
+
 # Group chats and follow-ups keep their models in their own modules; Django finds them here.
 from .models_followups import CodeGuess, FollowUp  # noqa: E402, F401
 from .models_groups import GroupMessage, GroupParticipant, GroupSession  # noqa: E402, F401

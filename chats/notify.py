@@ -4,6 +4,7 @@ Every nudge is sent after the transaction commits: the database is the truth, th
 says "something new". A lost nudge costs a reconnect and a `resume`, never a message.
 """
 
+import hashlib
 import logging
 
 from asgiref.sync import async_to_sync
@@ -30,6 +31,11 @@ def helpers_group(slug: str) -> str:
 def helper_group(helper_id: int) -> str:
     """Every open console socket of one helper."""
     return f"helper.{helper_id}"
+
+
+def login_session(session_key: str) -> str:
+    """Every helper socket opened with one login session (a hash: the key is a credential)."""
+    return f"login.{hashlib.sha256(session_key.encode()).hexdigest()[:40]}"
 
 
 def group_session(session_id: int) -> str:
@@ -62,6 +68,11 @@ def queue_changed(slug: str, order: list[int] | None, length: int) -> None:
 
 def helper(helper_id: int, event_type: str, **payload) -> None:
     _send(helper_group(helper_id), {"type": event_type, **payload})
+
+
+def session_ended(session_key: str) -> None:
+    """The login session was logged out: its helper sockets close (`helper_logout`)."""
+    _send(login_session(session_key), {"type": "helper.logout"})
 
 
 def group(session_id: int, frame: dict | None = None, *, seq=None, kicked=None) -> None:

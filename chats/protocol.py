@@ -42,6 +42,17 @@ class Frame:
             raise AttributeError(name) from None
 
 
+def _storable(value: str, name: str) -> str:
+    """Text the database can hold: PostgreSQL refuses NUL, and UTF-8 has no lone surrogates."""
+    if "\x00" in value:
+        raise FrameError("invalid", f"'{name}' cannot contain NUL characters.")
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        raise FrameError("invalid", f"'{name}' is not valid Unicode text.") from None
+    return value
+
+
 def _text(value, *, name="text") -> str:
     if not isinstance(value, str):
         raise FrameError("invalid", f"'{name}' must be a string.")
@@ -51,7 +62,7 @@ def _text(value, *, name="text") -> str:
         )
     if not value.strip():
         raise FrameError("invalid", "A message cannot be empty.")
-    return value
+    return _storable(value, name)
 
 
 def _short(value, name: str, limit: int, *, optional=False) -> str | None:
@@ -59,7 +70,7 @@ def _short(value, name: str, limit: int, *, optional=False) -> str | None:
         return None
     if not isinstance(value, str) or not value or len(value) > limit:
         raise FrameError("invalid", f"'{name}' must be a string of 1–{limit} characters.")
-    return value
+    return _storable(value, name)
 
 
 def _chat_id(value) -> int:
@@ -116,7 +127,7 @@ def _nickname(value) -> str:
     name = " ".join(value.split())
     if not 0 < len(name) <= MAX_NICKNAME_CHARS or not name.isprintable():
         raise FrameError("invalid", f"A nickname is 1–{MAX_NICKNAME_CHARS} visible characters.")
-    return name
+    return _storable(name, "nickname")
 
 
 def _session(f: dict) -> int:

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from scheduling import services as scheduling
 from stats import services as stats
+from verkkoapu import security
 
 from . import notify, protocol
 from .models import Bar, Chat, DutySession, HelperProfile, Message, ServiceLine
@@ -168,6 +169,8 @@ def refuse_barred(ip: str | None, line: ServiceLine, language: str, now: datetim
 
 
 def create_queued_chat(line: ServiceLine, *, language: str, ip: str | None, now) -> Chat:
+    """Call inside a transaction: the per-address limits count this start and may refuse it."""
+    security.admit_chat_start(ip, now)
     chat = Chat.objects.create(
         line=line,
         token=secrets.token_urlsafe(TOKEN_BYTES),
@@ -188,11 +191,13 @@ def _blocked_message(bar: Bar, language: str) -> str:
         }
 
 
-def resume_chat(token: str, now=None) -> Answer:
+def resume_chat(token: str, now=None, ip: str | None = None) -> Answer:
     """Reattach an asker: the whole history, then where they are (position or helper)."""
     now = now or timezone.now()
+    security.refuse_token_guessing(ip, now)
     chat = Chat.objects.select_related("helper", "line").filter(token=token).first()
     if chat is None:
+        security.count_token_miss(ip, now)
         raise ChatError("not_found", "This chat has ended or the token is unknown.")
     Chat.objects.filter(pk=chat.pk).update(asker_seen_at=now)
     messages = list(chat.messages.all())

@@ -192,3 +192,17 @@ def delete_old_code_guesses(now, dry_run):
 
     window = timedelta(seconds=getattr(settings, "FOLLOW_UP_GUESS_WINDOW_SECONDS", 3600))
     return _delete(CodeGuess.objects.filter(window_start__lt=now - window), dry_run)
+
+
+# --- Per-address limits (verkkoapu/security.py) ---------------------------------------------------
+
+
+@step(
+    "address_counters_expired",
+    "per-address limit counters (address hashes) of past hours",
+    "chats.AddressCounter",
+)
+def delete_old_address_counters(now, dry_run):
+    from verkkoapu import security
+
+    return security.purge_address_counters(now, dry_run)

@@ -6,10 +6,12 @@ variable.
 """
 
 import warnings
+from datetime import timedelta
 from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 
@@ -49,6 +51,10 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "channels",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
+    "verkkoapu.apps.VerkkoapuConfig",
     "chats",
     "scheduling",
     "stats",
@@ -58,13 +64,19 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Per-page framing and referrer rules (asker pages); docs/security.md.
+    "verkkoapu.security.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "verkkoapu.security.RequireOTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes requires
 ]
 
 ROOT_URLCONF = "verkkoapu.urls"
@@ -170,12 +182,55 @@ LOGOUT_REDIRECT_URL = "/accounts/login/"
 
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
 SESSION_SAVE_EVERY_REQUEST = True  # the age counts from the last request: inactivity expiry
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True  # a shared computer forgets the login with the browser
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# No inline script or style anywhere; only the demo page "/" may be framed, and only by
+# EMBEDDING_ORIGINS (verkkoapu/security.py). 'self' covers the ws(s):// of the same host.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+# Bodies past this are refused with 400 before any form sees them (nginx stops at 64k first).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=256 * 1024)
+
+
+def _static_headers(headers, path, url):
+    # The widget's own files are loaded by asker pages: they send no referrer either.
+    if url.startswith(f"{STATIC_URL}chats/widget"):
+        headers["Referrer-Policy"] = "no-referrer"
+
+
+WHITENOISE_ADD_HEADERS_FUNCTION = _static_headers
+
+# --- Helper and coordinator logins (docs/security.md) ------------------------------------------
+# TOTP two-factor authentication: with OTP_REQUIRED, /console/, /admin/ and the helper socket
+# need a session verified with a code (docker-compose turns it on; off for development).
+OTP_REQUIRED = env.bool("OTP_REQUIRED", default=False)
+OTP_TOTP_ISSUER = "Verkkoapu"
+AUTHENTICATION_BACKENDS = [
+    "verkkoapu.security.LoginAttemptsBackend",  # django-axes: refuses a locked-out login
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Brute force: LOGIN_FAILURE_LIMIT wrong passwords for one username from one address lock
+# that pair for LOGIN_COOLOFF_MINUTES (a username alone would let anyone lock helpers out).
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "verkkoapu.security.request_ip"
+AXES_LOCKOUT_CALLABLE = "verkkoapu.security.lockout_response"
 
 if PRODUCTION:
     # Off only for a local trial of the compose stack over plain http (.env.example).
@@ -194,6 +249,13 @@ PROXY_IP_HEADER = env("PROXY_IP_HEADER", default="")
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 
 # --- Chat behaviour ---------------------------------------------------------------------------
+# Per address, across every server process (docs/security.md): at most this many queued or
+# live chats at once, this many chats started per hour, and this many unknown tokens per hour
+# (and per socket) before `resume` answers `rate_limited`. The group chat: the same per session.
+CHAT_MAX_OPEN_PER_ADDRESS = env.int("CHAT_MAX_OPEN_PER_ADDRESS", default=2)
+CHAT_MAX_STARTS_PER_HOUR = env.int("CHAT_MAX_STARTS_PER_HOUR", default=10)
+CHAT_MAX_TOKEN_MISSES_PER_HOUR = env.int("CHAT_MAX_TOKEN_MISSES_PER_HOUR", default=30)
+CHAT_MAX_TOKEN_MISSES_PER_SOCKET = env.int("CHAT_MAX_TOKEN_MISSES_PER_SOCKET", default=5)
 CHAT_MAX_MESSAGE_CHARS = 4000
 CHAT_MAX_FRAME_BYTES = env.int("CHAT_MAX_FRAME_BYTES", default=64 * 1024)
 # Flood control: at most RATE_MESSAGES frames per RATE_WINDOW seconds per socket.
@@ -242,6 +304,8 @@ LOGGING = {
         # Daphne's access log names the client address: off, so the logs never hold an IP.
         "daphne.access": {"handlers": [], "level": "CRITICAL", "propagate": False},
         "django.request": {"level": "ERROR"},
+        # Lockouts (warnings) stay; every failed login and start-up banner would be noise.
+        "axes": {"level": "WARNING"},
         # Django's default handlers for "django" would write past the filter: use root's.
         "django": {"handlers": [], "level": "INFO", "propagate": True},
     },

@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from chats import group_views
 from chats import views as chat_views
+from verkkoapu import twofactor
 
 urlpatterns = [
     path("", chat_views.demo_page, name="home"),
@@ -12,6 +13,8 @@ urlpatterns = [
     path("api/widget/", chat_views.widget_lines, name="api-widget"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/2fa/setup/", twofactor.setup, name="otp-setup"),
+    path("accounts/2fa/verify/", twofactor.verify, name="otp-verify"),
     path("console/", include("chats.console_urls")),
     path("group/<slug:slug>/", group_views.group_page, name="group"),
     path("feedback/", include("feedback.urls")),

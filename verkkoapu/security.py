@@ -1,0 +1,331 @@
+"""Security measures that cut across the apps (docs/security.md).
+
+- Browser headers: per-page framing and referrer rules on top of SECURE_CSP and the
+  SecurityMiddleware (asker pages send no referrer; only the demo page may be framed, and only
+  by EMBEDDING_ORIGINS).
+- Logins: the address django-axes counts failures by, its lockout page, and two-factor
+  enforcement for /console/ and /admin/ when OTP_REQUIRED is on.
+- Helper sockets: whether the login behind a socket still holds (not logged out, not idle past
+  SESSION_COOKIE_AGE, same password, verified with a code when required).
+- Per-address limits that hold across server processes: open chats, chats started per hour,
+  unknown tokens per hour. Counters are keyed hashes in the database, purged with their hour.
+
+Nothing here imports chats at module level: chats.services imports this module.
+"""
+
+import ipaddress
+import math
+from datetime import datetime, timedelta
+from importlib import import_module
+from urllib.parse import urlencode
+
+from axes.backends import AxesStandaloneBackend
+from django.conf import settings
+from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, get_user_model
+from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.sessions.backends.base import UpdateError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.crypto import constant_time_compare
+from django.utils.csp import CSP
+from django.utils.deprecation import MiddlewareMixin
+
+# --- Browser headers -------------------------------------------------------------------------
+
+# Pages an asker opens: a referrer would tell the next site where they were.
+ASKER_PREFIXES = ("/feedback/", "/group/", "/api/widget/")
+# The demo page embeds the widget and may itself be framed by the sites of EMBEDDING_ORIGINS.
+EMBEDDABLE_PATHS = ("/",)
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
+
+
+def is_asker_page(path: str) -> bool:
+    return path in EMBEDDABLE_PATHS or path.startswith(ASKER_PREFIXES)
+
+
+class SecurityHeadersMiddleware(MiddlewareMixin):
+    """Sits inside the CSP middleware and outside X-Frame-Options: adjusts both per page."""
+
+    def process_response(self, request, response):
+        path = request.path_info
+        response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        if is_asker_page(path):
+            response.headers["Referrer-Policy"] = "no-referrer"
+        if path in EMBEDDABLE_PATHS:
+            origins = list(settings.EMBEDDING_ORIGINS)
+            if not hasattr(response, "_csp_config"):
+                response._csp_config = {
+                    **settings.SECURE_CSP,
+                    "frame-ancestors": origins or [CSP.NONE],
+                }
+            if origins:
+                # X-Frame-Options cannot name sites; frame-ancestors, which browsers prefer, does.
+                del response.headers["X-Frame-Options"]
+        return response
+
+
+# --- Logins --------------------------------------------------------------------------------
+
+
+def request_ip(request) -> str | None:
+    """The client's address as the chat sockets see it (the same trusted-proxy rules)."""
+    from chats.services import client_ip
+
+    scope = getattr(request, "scope", None)
+    if scope is None:  # WSGI (the test client): rebuild what client_ip reads from a scope
+        headers = []
+        if settings.PROXY_IP_HEADER:
+            meta = "HTTP_" + settings.PROXY_IP_HEADER.upper().replace("-", "_")
+            if meta in request.META:
+                headers.append(
+                    (settings.PROXY_IP_HEADER.lower().encode(), request.META[meta].encode())
+                )
+        scope = {"client": [request.META.get("REMOTE_ADDR"), 0], "headers": headers}
+    return client_ip(scope)
+
+
+class LoginAttemptsBackend(AxesStandaloneBackend):
+    """django-axes' check, for logins over the network. A call without a request (the test
+    client's `login()`, a script) has no address to count and is left to the next backend."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if request is None:
+            return None
+        return super().authenticate(request, username=username, password=password, **kwargs)
+
+
+def cooloff_minutes() -> int:
+    return math.ceil(settings.AXES_COOLOFF_TIME.total_seconds() / 60)
+
+
+def lockout_response(request, original_response=None, credentials=None):
+    """django-axes' answer to a locked-out login: the login page with the reason, status 429."""
+    return render(
+        request,
+        "security/locked.html",
+        {"form": AuthenticationForm(request), "minutes": cooloff_minutes()},
+        status=429,
+    )
+
+
+# Pages that need a code-verified session when OTP_REQUIRED is on; the admin's own login and
+# logout stay reachable, as do /accounts/ (login, logout, the two-factor pages themselves).
+OTP_PROTECTED = ("/console/", "/admin/")
+OTP_EXEMPT = ("/admin/login/", "/admin/logout/")
+
+
+class RequireOTPMiddleware(MiddlewareMixin):
+    """A logged-in user without a verified code goes to set one up, or to enter one."""
+
+    def process_request(self, request):
+        path = request.path_info
+        if not settings.OTP_REQUIRED or not path.startswith(OTP_PROTECTED):
+            return None  # asker pages never touch the session
+        if path.startswith(OTP_EXEMPT):
+            return None
+        user = request.user
+        if not user.is_authenticated or user.is_verified():
+            return None
+        from django_otp import user_has_device
+
+        step = "otp-verify" if user_has_device(user, confirmed=True) else "otp-setup"
+        return redirect(f"{reverse(step)}?{urlencode({'next': request.get_full_path()})}")
+
+
+def otp_verified(user, session) -> bool:
+    """Whether this session was verified with a code from one of the user's own devices."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.models import Device
+
+    persistent_id = session.get(DEVICE_ID_SESSION_KEY)
+    if not isinstance(persistent_id, str):
+        return False
+    device = Device.from_persistent_id(persistent_id)
+    return device is not None and device.user_id == user.pk and device.confirmed
+
+
+# --- Helper sockets --------------------------------------------------------------------------
+
+
+def session_alive(session_key: str | None, user_id: int, *, refresh: bool = False) -> bool:
+    """Whether the login behind a helper socket still holds (sync; call it in a thread).
+
+    False once the session was logged out or expired (SESSION_COOKIE_AGE without use), the
+    password changed, the account was deactivated, or (with OTP_REQUIRED) the session has no
+    verified code. `refresh` counts the socket's own activity as use of the session, so a
+    helper who is chatting is never logged out for want of page loads.
+    """
+    if not session_key:
+        return False
+    store = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+    if store.get(SESSION_KEY) != str(user_id):
+        return False  # gone (logged out, expired) or someone else's
+    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        return False
+    if not constant_time_compare(store.get(HASH_SESSION_KEY, ""), user.get_session_auth_hash()):
+        return False
+    if settings.OTP_REQUIRED and not otp_verified(user, store):
+        return False
+    if refresh:
+        store.modified = True
+        try:
+            store.save()  # a new expiry, counted from now
+        except UpdateError:
+            return False  # logged out this very moment
+    return True
+
+
+def socket_login_valid(scope) -> bool:
+    session, user = scope.get("session"), scope.get("user")
+    if session is None or user is None or not user.is_authenticated:
+        return False
+    return session_alive(session.session_key, user.pk)
+
+
+def socket_session_key(scope) -> str | None:
+    session = scope.get("session")
+    return session.session_key if session is not None else None
+
+
+def close_sockets_of_session(sender, request, user, **kwargs):
+    """`user_logged_out`: every helper socket opened with this login closes (4403)."""
+    from chats import notify
+
+    key = getattr(getattr(request, "session", None), "session_key", None)
+    if key:
+        notify.session_ended(key)
+
+
+# --- Per-address limits ----------------------------------------------------------------------
+
+WINDOW = timedelta(hours=1)
+
+
+def limit_key(ip: str) -> str:
+    """What a limit counts by: the address, or for IPv6 its /64, which one person holds whole."""
+    address = ipaddress.ip_address(ip)
+    if address.version == 6:
+        if address.ipv4_mapped:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
+def limit_hash(ip: str) -> str:
+    from chats.services import address_hash
+
+    return address_hash(limit_key(ip))
+
+
+def _window_start(now: datetime) -> datetime:
+    seconds = WINDOW.total_seconds()
+    return datetime.fromtimestamp(now.timestamp() // seconds * seconds, tz=now.tzinfo)
+
+
+def _cell(kind: str, hashed: str, now: datetime):
+    from chats.models import AddressCounter
+
+    return AddressCounter.objects.filter(
+        kind=kind, address_hash=hashed, window_start=_window_start(now)
+    )
+
+
+def count_in_window(kind: str, hashed: str, now: datetime) -> int:
+    return _cell(kind, hashed, now).values_list("count", flat=True).first() or 0
+
+
+def bump(kind: str, hashed: str, now: datetime) -> int:
+    """Count one event for this address in the current hour; the count including it.
+
+    Inside a transaction the counter row stays locked until it ends (PostgreSQL), so one
+    address's concurrent attempts, on any process, take their turns.
+    """
+    from chats.models import AddressCounter
+
+    cell = _cell(kind, hashed, now)
+    with transaction.atomic():
+        if not cell.update(count=F("count") + 1):
+            try:
+                with transaction.atomic():
+                    AddressCounter.objects.create(
+                        kind=kind, address_hash=hashed, window_start=_window_start(now), count=1
+                    )
+                # A new hour for this address: past hours of everyone can go.
+                AddressCounter.objects.filter(window_start__lt=_window_start(now)).delete()
+                return 1
+            except IntegrityError:
+                # Another process counted this address's first event of the hour just now.
+                cell.update(count=F("count") + 1)
+        return cell.values_list("count", flat=True).get()
+
+
+def _rate_limited(message: str):
+    from chats.services import ChatError
+
+    return ChatError("rate_limited", message)
+
+
+def open_chats_from(ip: str) -> int:
+    """Queued or live one-to-one chats whose asker has this address (or its IPv6 /64)."""
+    from chats.models import Chat
+
+    key = limit_key(ip)
+    if ":" not in key:
+        return Chat.objects.filter(asker_ip=key).count()
+    addresses = Chat.objects.filter(asker_ip__contains=":").values_list("asker_ip", flat=True)
+    return sum(1 for address in addresses if limit_key(address) == key)
+
+
+def admit_chat_start(ip: str | None, now: datetime) -> None:
+    """Refuse (`rate_limited`) a new chat from an address that holds or started too many.
+
+    Call inside the transaction that creates the chat: the counter row's lock makes one
+    address's starts take turns across processes, and a refusal rolls its count back.
+    """
+    if not ip:
+        return  # no address to count by (a local socket); nothing to limit
+    if bump("start", limit_hash(ip), now) > settings.CHAT_MAX_STARTS_PER_HOUR:
+        raise _rate_limited("Too many chats started from this connection. Try again later.")
+    if open_chats_from(ip) >= settings.CHAT_MAX_OPEN_PER_ADDRESS:
+        raise _rate_limited("This connection already has open chats. End one before a new one.")
+
+
+def admit_group_join(session_id: int, ip: str | None, present_from_address, now) -> None:
+    """The same limits for a group session: people present from the address, joins per hour.
+
+    `present_from_address` is the session's participants present from this address; call
+    inside the transaction that holds the session's lock.
+    """
+    if not ip:
+        return
+    if present_from_address.count() >= settings.CHAT_MAX_OPEN_PER_ADDRESS:
+        raise _rate_limited("This connection is already in the group. Use that window.")
+    if bump(f"join.{session_id}", limit_hash(ip), now) > settings.CHAT_MAX_STARTS_PER_HOUR:
+        raise _rate_limited("Too many joins from this connection. Try again later.")
+
+
+def refuse_token_guessing(ip: str | None, now: datetime) -> None:
+    """`rate_limited` once an address has sent too many unknown tokens this hour."""
+    if not ip:
+        return
+    misses = count_in_window("token_miss", limit_hash(ip), now)
+    if misses >= settings.CHAT_MAX_TOKEN_MISSES_PER_HOUR:
+        raise _rate_limited("Too many unknown chats from this connection. Try again later.")
+
+
+def count_token_miss(ip: str | None, now: datetime) -> None:
+    if ip:
+        bump("token_miss", limit_hash(ip), now)
+
+
+def purge_address_counters(now: datetime, dry_run: bool = False) -> int:
+    """Delete the counters of past hours (for purge_ip_addresses); how many went."""
+    from chats.models import AddressCounter
+
+    old = AddressCounter.objects.filter(window_start__lt=_window_start(now))
+    if dry_run:
+        return old.count()
+    return old.delete()[1].get(AddressCounter._meta.label, 0)
