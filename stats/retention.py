@@ -174,14 +174,6 @@ def delete_group_leftovers(now, dry_run):
 # --- Follow-ups (contract section 5) ------------------------------------------------------------
 
 
-@step("follow_ups_expired", "unused follow-up codes past their shift", "chats.FollowUp")
-def delete_expired_follow_ups(now, dry_run):
-    from chats.models import FollowUp
-
-    # A used code belongs to its waiting chat and goes with it; an unused one ends with its shift.
-    return _delete(FollowUp.objects.filter(expires_at__lte=now, chat=None), dry_run)
-
-
 @step(
     "code_guesses_expired",
     "wrong-code counters (address hashes) past their window",
@@ -190,8 +182,24 @@ def delete_expired_follow_ups(now, dry_run):
 def delete_old_code_guesses(now, dry_run):
     from chats.models import CodeGuess
 
+    # The window the limiter counts in (chats/followups.py); an older counter limits nothing.
     window = timedelta(seconds=getattr(settings, "FOLLOW_UP_GUESS_WINDOW_SECONDS", 3600))
     return _delete(CodeGuess.objects.filter(window_start__lt=now - window), dry_run)
+
+
+@step("follow_ups_expired", "follow-up codes past their shift", "chats.FollowUp")
+def expire_follow_ups(now, dry_run):
+    from chats import followups
+    from chats.models import Chat, FollowUp
+
+    # A code whose follow-up chat is going on ends with that chat; any other ends with its shift.
+    over = FollowUp.objects.filter(expires_at__lte=now).exclude(chat__status=Chat.Status.ACTIVE)
+    if dry_run:
+        return over.count()
+    # The feature's own sweep: it counts unused codes for statistics and sends a waiting asker
+    # to the general queue.
+    swept = followups.sweep(now=now)
+    return swept["expired"] + swept["released"]
 
 
 # --- Per-address limits (verkkoapu/security.py) ---------------------------------------------------

@@ -14,14 +14,17 @@ import logging
 import subprocess
 import sys
 import tempfile
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
+import time_machine
 from asgiref.sync import sync_to_async
 from django.test import Client
 from django.utils import timezone
 
-from chats import groups, services
+from chats import followups, groups, services
+from scheduling.hours import HELSINKI
+from scheduling.services import book_shift
 from stats import retention
 from tests.conftest import (
     ROOT,
@@ -37,6 +40,9 @@ from tests.conftest import (
 pytestmark = pytest.mark.django_db(transaction=True)
 
 purge = sync_to_async(retention.purge_ip_addresses)
+# The per-address limits (chat starts, group joins per hour: verkkoapu/security.py) keep a keyed
+# hash of the address for the rest of their hour; the purge removes them after it.
+LIMITS = {"chats_addresscounter"}
 holding = sync_to_async(tables_holding)
 
 
@@ -94,9 +100,9 @@ async def test_a_bar_keeps_only_a_keyed_hash_and_only_while_it_runs(
     await next_frame(asker, "ended")
     hashed = services.address_hash(ip)
     assert await where(ip, token) == set()
-    assert await where(hashed) == {"chats_bar"}
+    assert await where(hashed) - LIMITS == {"chats_bar"}
     await purge()
-    assert await where(hashed) == {"chats_bar"}  # the bar still runs
+    assert await where(hashed) - LIMITS == {"chats_bar"}  # the bar still runs
     await purge(now=timezone.now() + timedelta(hours=1, minutes=1))
     assert await where(ip, hashed, token) == set()
 
@@ -132,12 +138,13 @@ async def test_a_group_session_leaves_nothing_once_it_closes(lines, make_helper,
 
     hashed = services.address_hash(ip)
     assert await where(ip) == set()  # never in clear, not even while the session runs
-    assert await where(hashed) == {"chats_groupparticipant"}
+    assert await where(hashed) - LIMITS == {"chats_groupparticipant"}
     assert await where(nickname) == {"chats_groupparticipant", "chats_groupmessage"}
     assert await where(words) == {"chats_groupmessage"}
 
     # The session's end passes with nobody to close it but the monthly purge.
-    await purge(now=now + timedelta(minutes=31))
+    # (an hour on, also past the window of the per-address limits)
+    await purge(now=now + timedelta(minutes=61))
     assert (await next_frame(participant, "closed"))["type"] == "closed"
     assert await where(ip, hashed, nickname, words) == set()
 
@@ -161,7 +168,64 @@ async def test_feedback_after_a_chat_holds_no_link_to_it(
     await sync_to_async(give_feedback)()
     # The asker's own words name the helper; nothing else ties the row to the chat.
     assert await where("Kiitos-Auttaja-Aino") == {"feedback_feedback"}
-    assert await where(ip, token, services.address_hash(ip), *words) == set()
+    assert await where(ip, token, *words) == set()
+    assert await where(services.address_hash(ip)) <= LIMITS  # this hour's chat-start limit
+
+
+async def test_a_follow_up_keeps_only_a_hash_of_its_code_and_nothing_once_done(
+    lines, make_helper, asker_socket, helper_socket
+):
+    wednesday = datetime(2027, 3, 3, 12, 10, tzinfo=HELSINKI)
+    at, shift_end = wednesday.replace(hour=16, minute=30), wednesday.replace(hour=18)
+    note, words = "Muista-kysyä-unesta", ["Ensimmäinen-kerta", "Toinen-kerta"]
+    with time_machine.travel(wednesday, tick=True) as clock:
+        helper = await sync_to_async(make_helper)(name="Anna")
+        await sync_to_async(book_shift)(helper, "vakivalta", wednesday.date(), "16-18")
+        codes, first_ips = [], ["203.0.113.107", "203.0.113.108"]
+        for ip in first_ips:  # two first chats, each ending with a follow-up at 16:30
+            console, asker, token, chat = await one_to_one_chat(
+                lines["vakivalta"], helper, asker_socket, helper_socket, ip, [words[0], "Hei"]
+            )
+            end = {"type": "end", "chat": chat, "topics": [], "follow_up_at": at.isoformat()}
+            await console.send_json_to({**end, "note": note})
+            codes.append((await next_frame(asker, "ended"))["follow_up"]["code"])
+            await asker.disconnect()
+            await console.disconnect()
+            assert await where(ip, token, words[0]) == set()
+        hashes = [followups.code_hash(code) for code in codes]
+        assert await where(*codes) == set()  # the code itself is never stored
+        assert await where(*hashes) == await where(note) == {"chats_followup"}
+
+        # The first asker comes back with the code; the second never does.
+        clock.move_to(at - timedelta(minutes=10))
+        ip = "203.0.113.109"
+        console = await helper_socket(helper)
+        asker = await asker_socket(lines["vakivalta"], ip=ip)
+        await asker.send_json_to({"type": "start", "language": "fi", "code": codes[0]})
+        token = (await next_frame(asker, "queued"))["token"]
+        await console.send_json_to({"type": "accept_next", "service": "vakivalta"})
+        chat = (await next_frame(console, "assigned"))["chat"]
+        await asker.send_json_to({"type": "message", "text": words[1]})
+        await next_frame(console, "message")
+        assert await where(ip, token) == {"chats_chat"}
+        await console.send_json_to({"type": "end", "chat": chat, "topics": []})
+        await next_frame(asker, "ended")
+        await asker.disconnect()
+        await console.disconnect()
+        assert await where(ip, token, words[1], hashes[0]) == set()
+        assert await where(hashes[1]) == {"chats_followup"}  # unused, its shift not over
+
+        # Someone guesses codes: counted per address, as a keyed hash.
+        guesser = await asker_socket(lines["vakivalta"], ip="203.0.113.110")
+        await guesser.send_json_to({"type": "start", "language": "fi", "code": "kala-kissa"})
+        assert (await next_frame(guesser, "error"))["code"] == "not_found"
+        await guesser.disconnect()
+        guess_hash = services.address_hash("203.0.113.110")
+        assert await where(guess_hash) - LIMITS == {"chats_codeguess"}
+
+    await purge(now=shift_end + timedelta(hours=1, minutes=1))
+    secrets = [*first_ips, ip, "203.0.113.110", guess_hash, *hashes, note, *codes, *words]
+    assert await where(*secrets) == set()
 
 
 # --- Logs --------------------------------------------------------------------------------------

@@ -113,7 +113,13 @@ def leftovers(open_line, make_helper, lines):
 
     follow_up("expired", now - timedelta(minutes=1))
     kept["follow_up"] = follow_up("coming", now + timedelta(days=1))
-    kept["used_follow_up"] = follow_up("in-use", now - timedelta(minutes=1), kept["chat"])
+    # Past its shift: a follow-up whose chat is going on stays with it; one whose asker still
+    # waits is released to the general queue (the chat stays, the code goes).
+    kept["talking"] = chat(
+        "198.51.100.5", status=Chat.Status.ACTIVE, helper=helper, assigned_at=now
+    )
+    follow_up("in-use", now - timedelta(minutes=1), kept["talking"])
+    follow_up("waiting", now - timedelta(minutes=1), kept["chat"])
     CodeGuess.objects.create(
         address_hash=services.address_hash("203.0.113.35"),
         window_start=now - timedelta(days=1),
@@ -133,20 +139,26 @@ def test_purge_removes_what_is_past_retention_and_keeps_what_is_alive(leftovers,
         "duty_stale": 1,
         "group_sessions_over": 1,
         "group_leftovers": 2,  # the forgotten session's participant and message
-        "follow_ups_expired": 1,
+        "follow_ups_expired": 2,  # the unused one, and the waiting one released
         "code_guesses_expired": 1,
-    } | {kind: 0 for kind in results if kind.startswith("login_")}
+    } | {kind: 0 for kind in results if kind.startswith(("login_", "address_counters"))}
 
-    assert list(Chat.objects.values_list("pk", flat=True)) == [leftovers["chat"]]
+    assert set(Chat.objects.values_list("pk", flat=True)) == {
+        leftovers["chat"],
+        leftovers["talking"],
+    }
     assert list(Bar.objects.all()) == [leftovers["bar"]]
     assert list(DutySession.objects.values_list("channel_name", flat=True)) == ["here"]
     assert list(GroupParticipant.objects.values_list("nickname", flat=True)) == ["Paikalla"]
     assert set(FollowUp.objects.values_list("code_hash", flat=True)) == {"coming", "in-use"}
     assert list(CodeGuess.objects.all()) == [leftovers["guess"]]
-    for n in range(30, 36):
-        ip = f"203.0.113.{n}"
-        assert not tables_holding(ip) and not tables_holding(services.address_hash(ip))
+    gone = [f"203.0.113.{n}" for n in range(30, 36)]
+    for ip in gone:
+        # The per-address limit counters of this hour are still in force (docs/privacy.md).
+        assert not tables_holding(ip)
+        assert tables_holding(services.address_hash(ip)) <= {"chats_addresscounter"}
     assert tables_holding("198.51.100.1") == {"chats_chat"}  # a live chat keeps its address
+    assert tables_holding("198.51.100.5") == {"chats_chat"}
     # What was ended or closed was counted first.
     counted = dict(DailyCount.objects.filter(line=open_line).values_list("metric", "count"))
     assert counted["queue_abandoned"] == 2
@@ -156,12 +168,16 @@ def test_purge_removes_what_is_past_retention_and_keeps_what_is_alive(leftovers,
         "group_participants": 1,
         "group_messages": 1,
     }
+    # Two hours on, the live chats are over too, and no hash of any address is left.
+    retention.purge_ip_addresses(now=timezone.now() + timedelta(hours=2))
+    for ip in [*gone, "198.51.100.1", "198.51.100.5"]:
+        assert not tables_holding(ip) and not tables_holding(services.address_hash(ip))
 
 
 def test_purge_is_safe_to_run_again_and_a_dry_run_changes_nothing(leftovers):
     planned = purged(retention.purge_ip_addresses(dry_run=True))
     assert planned["chats_too_old"] == 2 and planned["bars_expired"] == 1
-    assert Chat.objects.count() == 3 and Bar.objects.count() == 2
+    assert Chat.objects.count() == 4 and Bar.objects.count() == 2
     assert purged(retention.purge_ip_addresses()) == planned
     assert set(purged(retention.purge_ip_addresses()).values()) == {0}
 
@@ -173,7 +189,7 @@ def test_command_prints_one_count_per_kind(leftovers):
     assert len(lines) == len(retention.purge_ip_addresses(dry_run=True)) + 1
     assert "     1  expired bars (address hashes)" in lines
     assert "     2  live chats past the maximum age or with a vanished asker (ended)" in lines
-    assert lines[-1] == "9 item(s) removed."
+    assert lines[-1] == "10 item(s) removed."
 
 
 def test_old_login_records_go_when_axes_keeps_them(settings):

@@ -41,7 +41,7 @@ def test_a_known_set_of_chats_leaves_exactly_these_counts(open_line, make_helper
 
     def asker(minute):
         return services.enqueue_asker(
-            "vakivalta", language="fi", ip="203.0.113.1", now=t0 + timedelta(minutes=minute)
+            "vakivalta", language="fi", ip=f"203.0.113.{minute}", now=t0 + timedelta(minutes=minute)
         ).chat_id
 
     a, b, c, d = asker(0), asker(1), asker(2), asker(3)
@@ -58,6 +58,7 @@ def test_a_known_set_of_chats_leaves_exactly_these_counts(open_line, make_helper
 
     assert cells(open_line) == {
         ("chats_started", ""): 4,
+        ("contact", "first"): 4,
         ("chats_answered", ""): 3,
         ("queue_abandoned", ""): 1,
         ("answered_by_role", "professional"): 2,
@@ -117,8 +118,8 @@ def test_many_chats_ending_at_once_are_all_counted_on_postgresql(open_line, make
     helper = make_helper()
     now = timezone.now()
     chat_ids = []
-    for _ in range(16):
-        services.enqueue_asker("vakivalta", language="fi", ip="203.0.113.2", now=now)
+    for n in range(16):
+        services.enqueue_asker("vakivalta", language="fi", ip=f"203.0.113.{n}", now=now)
         chat_ids.append(services.accept_next(helper, "vakivalta", now=now).chat_id)
 
     def work(i):
