@@ -5,12 +5,10 @@ import json
 
 import pytest
 from asgiref.sync import sync_to_async
-from django.apps import apps
-from django.db import connection
 
 from chats import services
 from chats.models import Chat, Message
-from tests.conftest import next_frame, receive_nothing
+from tests.conftest import all_text_in_database, next_frame, receive_nothing
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -268,18 +266,6 @@ async def test_unknown_topic_keeps_the_chat_open(
     assert (await next_frame(console, "error"))["code"] == "unknown_topic"
     await console.send_json_to({"type": "message", "chat": chat, "text": "jatketaan"})
     assert (await next_frame(asker, "message"))["text"] == "jatketaan"
-
-
-def all_text_in_database() -> str:
-    """Every value of every column of every table of the project, as one string."""
-    chunks = []
-    with connection.cursor() as cursor:
-        for model in apps.get_models():
-            table = connection.ops.quote_name(model._meta.db_table)
-            cursor.execute(f"SELECT * FROM {table}")
-            for row in cursor.fetchall():
-                chunks.append(" ".join(str(value) for value in row))
-    return "\n".join(chunks)
 
 
 async def test_nothing_of_an_ended_chat_remains_in_any_table(
