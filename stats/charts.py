@@ -12,7 +12,7 @@ from django.db.models import Sum
 
 from .models import DailyCount, Topic
 
-WIDTH, HEIGHT, AXIS = 720, 220, 20  # the weekly chart's drawing area, and room for labels
+WIDTH, HEIGHT, AXIS, TOP = 720, 220, 20, 16  # the weekly chart, room for the labels below/above
 ROW, LABEL = 22, 260  # the topic chart: height of a row, width kept for the names
 
 
@@ -76,7 +76,7 @@ def _lay_out_columns(bars: list[Bar]) -> None:
     for i, bar in enumerate(bars):
         bar.width = round(slot * 0.7, 1)
         bar.x = round(i * slot + slot * 0.15, 1)
-        bar.height = round((HEIGHT - AXIS) * bar.value / top, 1)
+        bar.height = round((HEIGHT - AXIS - TOP) * bar.value / top, 1)
         bar.y = round(HEIGHT - AXIS - bar.height, 1)
 
 

@@ -9,6 +9,9 @@ from chats.models import ServiceLine
 
 from .export import PERIODS
 
+# A date input takes ISO dates only, whatever the language.
+ISO = "%Y-%m-%d"
+
 PERIOD_LABELS = {
     "all": _("the whole range"),
     "month": _("per month"),
@@ -24,9 +27,11 @@ def last_month() -> tuple:
 
 
 class RangeForm(forms.Form):
-    first = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    first = forms.DateField(
+        label=_("From"), widget=forms.DateInput(attrs={"type": "date"}, format=ISO)
+    )
     last = forms.DateField(
-        label=_("To (inclusive)"), widget=forms.DateInput(attrs={"type": "date"})
+        label=_("To (inclusive)"), widget=forms.DateInput(attrs={"type": "date"}, format=ISO)
     )
     lines = forms.ModelMultipleChoiceField(
         label=_("Service lines"),

@@ -41,7 +41,7 @@ def increment(line_id: int, day: date, metric: str, key: str = "", by: int = 1) 
 # missing here is still exported, after these, under its own name.
 METRICS = {
     "chats_started": _("Chats started (joined the queue)"),
-    "contact": _("Chats started, first contact or follow-up"),
+    "contact": _("Chats started, by kind of contact"),
     "chats_answered": _("Chats answered by a helper"),
     "queue_abandoned": _("Left the queue before an answer"),
     "answered_by_role": _("Answered, by the helper's role"),
