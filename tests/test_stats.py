@@ -332,5 +332,7 @@ def test_chart_page_draws_weeks_and_topics_without_inline_script_or_style(
     assert "Fyysinen väkivalta" in html
     assert " style=" not in html
     assert all("src=" in tag for tag in re.findall(r"<script[^>]*>", html))
+    # Date inputs take ISO dates, whatever the language.
+    assert 'name="first" value="2026-03-02"' in html
     # SVG coordinates are written with a decimal point even in Finnish.
     assert not re.search(r'(x|y|width|height)="[^"]*\d,\d', html)
