@@ -4,9 +4,10 @@ import csv
 import io
 import re
 import threading
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import time_machine
 from django.db import connections
 from django.utils import timezone, translation
 from django.utils.translation import gettext
@@ -332,7 +333,13 @@ def test_chart_page_draws_weeks_and_topics_without_inline_script_or_style(
     assert "Fyysinen väkivalta" in html
     assert " style=" not in html
     assert all("src=" in tag for tag in re.findall(r"<script[^>]*>", html))
-    # Date inputs take ISO dates, whatever the language.
-    assert 'name="first" value="2026-03-02"' in html
     # SVG coordinates are written with a decimal point even in Finnish.
     assert not re.search(r'(x|y|width|height)="[^"]*\d,\d', html)
+
+
+def test_chart_page_defaults_to_the_last_twelve_weeks_in_iso_dates(coordinator_client, counted):
+    with time_machine.travel(datetime(2026, 3, 15, 12, tzinfo=UTC)):
+        html = coordinator_client.get("/admin/stats/statisticschart/").content.decode()
+    # A date input takes ISO dates only, whatever the language of the page.
+    assert 'name="first" value="2025-12-22"' in html and 'name="last" value="2026-03-15"' in html
+    assert html.count('<rect class="bar"') >= 12
