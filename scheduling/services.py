@@ -81,6 +81,8 @@ def close_unserved_queues(now: datetime | None = None) -> int:
         status = line_status(line, now)
         if status.open or helpers_present(line, now).exists():
             continue
+        # Follow-up askers are not in the general queue: they wait for their own helper inside
+        # the booked shift, whatever the line's hours, until chats/followups.py releases them.
         for chat_id in Chat.objects.general_queue(line.pk).values_list("pk", flat=True):
             with transaction.atomic():
                 # Locked while queued: a helper who arrives this instant cannot take it halfway.

@@ -589,3 +589,30 @@ def test_coordinator_books_for_anyone_in_admin_with_clear_errors(
     )
     assert "must end after it starts" in backwards.text
     assert ShiftBooking.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_follow_up_asker_waiting_before_opening_is_left_for_their_helper(lines, make_helper):
+    # Contract 5: from 15 minutes before `at` the code queues the asker for that helper alone,
+    # whatever the line's hours. At 11:50 the line is closed and the helper not yet connected.
+    from chats.models import FollowUp
+
+    helper = make_helper()
+    chat = Chat.objects.create(
+        line=lines["vakivalta"],
+        token="t" * 32,
+        language="fi",
+        queued_at=helsinki(11, 50),
+        asker_seen_at=helsinki(11, 50),
+    )
+    FollowUp.objects.create(
+        line=lines["vakivalta"],
+        helper=helper,
+        code_hash="h" * 64,
+        at=helsinki(12, 5),
+        expires_at=helsinki(14),
+        chat=chat,
+        created_at=helsinki(9),
+    )
+    services.sweep(now=helsinki(11, 50, 30))
+    assert Chat.objects.filter(pk=chat.pk).exists()
