@@ -99,10 +99,20 @@ class BaseChatConsumer(AsyncJsonWebsocketConsumer):
                 # The layer may be down (Redis restarting); its groups expire on their own.
                 self.groups_joined.discard(group)
 
+    async def renew_groups(self):
+        # The layer forgets a member after its group_expiry (channels-redis: 3600 s here),
+        # but sockets live longer: a group session, a helper's shift. Joining again renews.
+        for group in list(self.groups_joined):
+            try:
+                await self.channel_layer.group_add(group, self.channel_name)
+            except Exception:
+                log.warning("could not renew a layer group; retrying at the next beat")
+
     def start_heartbeat(self, touch):
         async def beat():
             while True:
                 await asyncio.sleep(settings.CHAT_HEARTBEAT_SECONDS)
+                await self.renew_groups()
                 try:
                     alive = await db(touch)()
                 except Exception:

@@ -192,7 +192,7 @@ async def test_after_expiry_nothing_of_the_follow_up_remains(
 ):
     await offer_follow_up(lines, helper, asker_socket, helper_socket, note="muista kysyä")
     code = await offer_follow_up(lines, helper, asker_socket, helper_socket)
-    clock.move_to(AT)
+    clock.move_to(SHIFT_END - timedelta(minutes=10))
     waiting = await asker_socket(lines["vakivalta"], ip="198.51.100.3")
     await start(waiting, code=code)
     await sync_to_async(followups.sweep)()

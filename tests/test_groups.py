@@ -1,6 +1,7 @@
 """Group chats over the real ASGI app: contract section 6, its moderators (section 4) and
 the `schedulegroup` command (section 1)."""
 
+import asyncio
 from datetime import datetime, timedelta
 
 import pytest
@@ -11,7 +12,7 @@ from django.test import Client
 from django.utils import timezone
 
 from chats import groups
-from chats.models import GroupMessage, GroupParticipant, GroupSession
+from chats.models import DutySession, GroupMessage, GroupParticipant, GroupSession
 from scheduling.hours import HELSINKI
 from stats.models import DailyCount
 from tests.conftest import next_frame, receive_nothing
@@ -279,6 +280,43 @@ async def test_session_end_closes_the_room_for_everyone_and_keeps_only_counts(
     # The room stays closed: a message after the end is refused, a new join gets `closed`.
     await people[0].send_json_to({"type": "message", "text": "vielä"})
     assert (await next_frame(people[0], "error"))["code"] == "not_found"
+
+
+async def test_sockets_stay_in_the_room_longer_than_the_layers_group_expiry(
+    schedule, group_socket, moderator, helper_socket, settings, monkeypatch
+):
+    """channels-redis forgets a group member after group_expiry; a session may last longer."""
+    import time_machine
+    from channels.layers import get_channel_layer
+
+    settings.CHAT_HEARTBEAT_SECONDS = 0.05
+    monkeypatch.setattr(get_channel_layer(), "group_expiry", 60)
+    session = await sync_to_async(schedule)(moderators=[moderator])
+    with time_machine.travel(timezone.now(), tick=True) as clock:
+        console = await helper_socket(moderator)
+        await moderate(console, session)
+        participant = await group_socket()
+        await join(participant, "Pitkäjänteinen")
+        later = timezone.now() + timedelta(minutes=5)
+        clock.move_to(later)
+        # One heartbeat of each socket after the clock moved: the renewal comes first in it.
+        await wait_until(
+            lambda: (
+                GroupParticipant.objects.filter(seen_at__gte=later).count() == 1
+                and DutySession.objects.filter(seen_at__gte=later).count() == 1
+            )
+        )
+        await console.send_json_to(
+            {"type": "group_message", "session": session.pk, "text": "Vielä täällä?"}
+        )
+        assert (await next_frame(participant, "message"))["text"] == "Vielä täällä?"
+
+
+async def wait_until(condition, timeout=5.0):
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await sync_to_async(condition)():
+        assert asyncio.get_running_loop().time() < deadline, "condition never met"
+        await asyncio.sleep(0.02)
 
 
 async def test_moderator_closes_the_session_early(schedule, group_socket, moderator, helper_socket):
