@@ -110,10 +110,6 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     )
 else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-    # Consumers reach the database from one worker thread per process: a new connection per
-    # call cost more than the queries and made chats lag by seconds under load (bench/,
-    # docs/performance.md). `?conn_max_age=0` in DATABASE_URL turns it off.
-    DATABASES["default"].setdefault("CONN_MAX_AGE", 600)
     if env("TEST_DB_NAME", default=""):
         DATABASES["default"]["TEST"] = {"NAME": env("TEST_DB_NAME")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -277,19 +273,6 @@ CHAT_SWEEP_SECONDS = env.float("CHAT_SWEEP_SECONDS", default=5.0)
 CHAT_DEFAULT_BAR_HOURS = env.int("CHAT_DEFAULT_BAR_HOURS", default=24)
 # A chat that has lived this long is ended by the system (purge_ip_addresses): its address goes.
 CHAT_MAX_AGE_HOURS = env.int("CHAT_MAX_AGE_HOURS", default=24)
-
-# --- The helper's workflow (docs/workflow.md) ---------------------------------------------------
-# How many chats a helper holds at once, by role; a helper's own max_chats (admin) overrides it.
-CHAT_MAX_CHATS_PEER = env.int("CHAT_MAX_CHATS_PEER", default=1)
-CHAT_MAX_CHATS_PROFESSIONAL = env.int("CHAT_MAX_CHATS_PROFESSIONAL", default=2)
-# A transfer offer nobody answers goes back to the offering helper after this long.
-CHAT_TRANSFER_OFFER_SECONDS = env.int("CHAT_TRANSFER_OFFER_SECONDS", default=120)
-# A length limit warns the asker this many minutes before the chat ends.
-CHAT_LIMIT_WARNING_MINUTES = env.int("CHAT_LIMIT_WARNING_MINUTES", default=5)
-# Until a line has answered chats to learn from, a chat is assumed to last this long.
-CHAT_DEFAULT_HANDLE_MINUTES = env.int("CHAT_DEFAULT_HANDLE_MINUTES", default=20)
-# The audit log of helpers' and coordinators' actions is kept this long, then purged.
-AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=365)
 
 # --- Statistics, feedback, retention (docs/statistics.md, docs/privacy.md) -------------------
 # Exports show counts from 1 to this minus one as "<N" (0 or 1: show every count).
