@@ -31,12 +31,11 @@ class Purged:
 def purge_ip_addresses(now: datetime | None = None, dry_run: bool = False) -> list[Purged]:
     """Remove everything IP-related that is past its retention; one count per kind."""
     now = now or timezone.now()
-    return [step(now, dry_run) for step in STEPS if _applies(step)]
+    return [run(now, dry_run) for run in STEPS if _applies(run)]
 
 
-def _applies(step) -> bool:
-    needs = getattr(step, "needs_model", None)
-    return needs is None or _model(needs) is not None
+def _applies(run) -> bool:
+    return run.needs_model is None or _model(run.needs_model) is not None
 
 
 def _model(label: str):
