@@ -311,11 +311,17 @@ def moderator_leave(helper: HelperProfile, session_ids, now=None) -> None:
 
 def _moderator(helper: HelperProfile, session_id: int, now: datetime) -> GroupParticipant:
     _moderated_session(helper, session_id, now)
-    person = GroupParticipant.objects.filter(
-        session_id=session_id, helper=helper, role=Role.MODERATOR
-    ).first()
-    if person is None:
-        raise ChatError("not_found", "Join the session first (group_join).")
+    # Another console tab of the same helper may have left and taken the row with it.
+    person, _ = GroupParticipant.objects.get_or_create(
+        session_id=session_id,
+        helper=helper,
+        defaults={
+            "nickname": helper.display_name,
+            "role": Role.MODERATOR,
+            "joined_at": now,
+            "seen_at": now,
+        },
+    )
     return person
 
 
@@ -464,7 +470,7 @@ def schedule_session(
             starts_at=starts_at,
             ends_at=ends_at,
             capacity=capacity,
-            invite=invite or "",
+            invite=(invite or "").strip(),
         )
         session.moderators.set(helpers)
     return session
