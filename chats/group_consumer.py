@@ -85,6 +85,18 @@ class GroupConsumer(BaseChatConsumer):
             self.heartbeat.cancel()
             self.heartbeat = None
 
+    async def catch_up_after_outage(self):
+        """After the layer was down (chats/layer.py): what was said, or that it is over."""
+        if self.session_id is None:
+            return
+        ended = await db(groups.still_in)(self.session_id, self.person_id)
+        if ended is None:
+            await self._catch_up()
+        elif ended["type"] == "closed":
+            await self.group_event({"session": self.session_id, "frame": ended})
+        else:
+            await self.group_event({"session": self.session_id, "kicked": self.person_id})
+
     async def group_event(self, event):
         if event["session"] != self.session_id:
             return

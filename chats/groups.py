@@ -177,6 +177,22 @@ def _history(session: GroupSession) -> list[dict]:
     return [message_frame(m) for m in session.messages.filter(removed=False)]
 
 
+def still_in(session_id: int, person_id: int | None, now=None) -> dict | None:
+    """None while the session runs with this person in it; else the frame that says why not.
+
+    For a socket that may have missed its nudges (the layer was down): closed or kicked meanwhile.
+    """
+    now = now or timezone.now()
+    session = GroupSession.objects.filter(pk=session_id).select_related("line").first()
+    person = GroupParticipant.objects.filter(pk=person_id, session_id=session_id).first()
+    if person is not None and person.kicked:
+        return protocol.error_frame("kicked", "A moderator removed you from this session.")
+    if session is not None and session.closed_at is None and (person or person_id is None):
+        return None
+    opens_at = next_start(session.line, now, session.invite) if session else None
+    return protocol.closed_frame(opens_at)
+
+
 def touch(person_id: int, now=None) -> None:
     GroupParticipant.objects.filter(pk=person_id).update(seen_at=now or timezone.now())
 

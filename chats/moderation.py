@@ -61,6 +61,16 @@ class ModeratorMixin:
     async def handle_group_close(self, frame):
         await db(groups.close_by_moderator)(self.helper, self._session(frame.session))
 
+    async def layer_rejoin(self, event):
+        """After the layer was down (chats/layer.py): the sessions' missed messages or end."""
+        await super().layer_rejoin(event)
+        for session_id in list(self.moderating):
+            ended = await db(groups.still_in)(session_id, None)
+            if ended is None:
+                await self._group_catch_up(session_id)
+            else:
+                await self.group_event({"session": session_id, "frame": ended})
+
     async def _group_catch_up(self, session_id: int):
         for message in await db(groups.messages_after)(session_id, self.moderating[session_id]):
             if not message.removed:

@@ -312,6 +312,45 @@ async def test_sockets_stay_in_the_room_longer_than_the_layers_group_expiry(
         assert (await next_frame(participant, "message"))["text"] == "Vielä täällä?"
 
 
+async def test_after_a_layer_outage_the_room_catches_up_from_the_database(
+    schedule, group_socket, moderator, helper_socket
+):
+    from channels.layers import get_channel_layer
+
+    from chats.consumers import BaseChatConsumer
+
+    if not hasattr(BaseChatConsumer, "layer_rejoin"):
+        pytest.skip("the layer watch (chats/layer.py) is not in this tree")
+    session = await sync_to_async(schedule)(moderators=[moderator])
+    console = await helper_socket(moderator)
+    await moderate(console, session)
+    participant = await group_socket()
+    await join(participant, "Eka")
+
+    def said_while_the_layer_was_down():
+        # Stored as groups.py stores it, but no nudge: as if Redis had dropped it.
+        GroupSession.objects.filter(pk=session.pk).update(last_seq=1)
+        GroupMessage.objects.create(
+            session_id=session.pk,
+            seq=1,
+            nickname="Toka",
+            role="participant",
+            text="kuuluuko?",
+            sent_at=timezone.now(),
+        )
+
+    await sync_to_async(said_while_the_layer_was_down)()
+    layer = get_channel_layer()
+    await layer.group_send(f"groupchat.{session.pk}", {"type": "layer.rejoin"})
+    assert (await next_frame(participant, "message"))["text"] == "kuuluuko?"
+    assert (await next_frame(console, "group_message"))["text"] == "kuuluuko?"
+
+    await sync_to_async(GroupSession.objects.filter(pk=session.pk).update)(closed_at=timezone.now())
+    await layer.group_send(f"groupchat.{session.pk}", {"type": "layer.rejoin"})
+    assert (await next_frame(participant, "closed"))["type"] == "closed"
+    assert (await next_frame(console, "group_closed"))["session"] == session.pk
+
+
 async def wait_until(condition, timeout=5.0):
     deadline = asyncio.get_running_loop().time() + timeout
     while not await sync_to_async(condition)():
