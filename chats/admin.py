@@ -1,11 +1,26 @@
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
-from scheduling.admin import HoursExceptionInline, OpeningHoursInline
+from scheduling.admin import HoursExceptionInline, OpeningHoursInline, ShiftSlotInline
 from stats.admin import TopicInline
 
-from .models import Bar, Chat, DutySession, GroupSession, HelperProfile, PreparedText, ServiceLine
+from . import duty
+from .models import (
+    AuditEvent,
+    Bar,
+    Chat,
+    DutySession,
+    GroupSession,
+    HelperProfile,
+    LiveBoard,
+    PreparedText,
+    ServiceLine,
+)
+
+LIVE_REFRESH_SECONDS = 15
 
 
 @admin.register(ServiceLine)
@@ -14,12 +29,12 @@ class ServiceLineAdmin(admin.ModelAdmin):
     list_filter = ["kind", "active"]
     list_editable = ["active", "order"]
     prepopulated_fields = {"slug": ["name"]}
-    inlines = [OpeningHoursInline, HoursExceptionInline, TopicInline]
+    inlines = [OpeningHoursInline, HoursExceptionInline, ShiftSlotInline, TopicInline]
 
 
 @admin.register(HelperProfile)
 class HelperProfileAdmin(admin.ModelAdmin):
-    list_display = ["display_name", "role", "user", "line_list"]
+    list_display = ["display_name", "role", "user", "line_list", "capacity"]
     list_filter = ["role", "lines"]
     search_fields = ["display_name", "user__username"]
     filter_horizontal = ["lines"]
@@ -27,6 +42,10 @@ class HelperProfileAdmin(admin.ModelAdmin):
     @admin.display(description=_("lines"))
     def line_list(self, obj):
         return ", ".join(line.slug for line in obj.lines.all())
+
+    @admin.display(description=_("chats at once"))
+    def capacity(self, obj):
+        return duty.capacity_of(obj)
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("lines").select_related("user")
@@ -62,8 +81,8 @@ class DutySessionAdmin(ReadOnlyAdmin):
 class BarAdmin(admin.ModelAdmin):
     """Bars show only their line and end; the address exists only as a keyed hash."""
 
-    list_display = ["pk", "line", "until", "created_at"]
-    list_filter = ["line"]
+    list_display = ["pk", "kind", "line", "until", "created_at"]
+    list_filter = ["kind", "line"]
     fields = ["line", "until"]
 
     def has_add_permission(self, request):
@@ -120,3 +139,41 @@ class GroupSessionAdmin(admin.ModelAdmin):
     date_hierarchy = "starts_at"
     filter_horizontal = ["moderators"]
     search_fields = ["title"]
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    """Who did what and when; nobody edits or deletes it here (purged after its period)."""
+
+    list_display = ["at", "actor_name", "action", "line", "detail"]
+    list_filter = ["action", "line"]
+    search_fields = ["actor_name", "detail"]
+    date_hierarchy = "at"
+    fields = list_display
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(LiveBoard)
+class LiveBoardAdmin(ReadOnlyAdmin):
+    """A page, not a list: who is on duty, how many chats each holds, each line's queue."""
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("On duty now"),
+            "board": duty.live_board(),
+            "refresh": LIVE_REFRESH_SECONDS,
+        }
+        return TemplateResponse(request, "chats/live.html", context)
+
+    def get_urls(self):
+        # Only the list URL: there are no objects to add, change or delete.
+        return super().get_urls()[:1]

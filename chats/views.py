@@ -7,6 +7,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_safe
 
+from scheduling import rota
+
 from . import protocol, services
 from .models import PreparedText, ServiceLine
 
@@ -78,10 +80,18 @@ def console(request):
     if not hasattr(request.user, "helper"):
         raise Http404("Only helpers have a console.")
     helper = request.user.helper
+    current_shift, next_shift = rota.current_and_next_shift(helper)
     return render(
         request,
         "chats/console.html",
-        {"helper": helper, "console_data": console_data(helper, get_language() or "fi")},
+        {
+            "helper": helper,
+            "console_data": console_data(helper, get_language() or "fi"),
+            "current_shift": current_shift,
+            "next_shift": next_shift,
+            # A peer works with a professional of the line on duty; warn when there is none.
+            "lines_without_professional": rota.lines_lacking_professional(helper),
+        },
     )
 
 

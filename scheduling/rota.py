@@ -188,6 +188,17 @@ def lines_without_professional(helper: HelperProfile, now=None) -> list[ServiceL
     ]
 
 
+def lines_lacking_professional(helper: HelperProfile, now=None) -> list[ServiceLine]:
+    """For a peer: their lines where no professional is on duty right now (connected or not)."""
+    if helper.role != PEER:
+        return []
+    return [
+        line
+        for line in helper.lines.filter(active=True, kind=ServiceLine.Kind.ONE_TO_ONE)
+        if not any(other.role == PROFESSIONAL for other in on_duty_helpers(line, now))
+    ]
+
+
 @dataclass
 class NowRow:
     """One line right now: the slot under way, who booked it, who is actually there."""

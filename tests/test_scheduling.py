@@ -616,3 +616,20 @@ def test_follow_up_asker_waiting_before_opening_is_left_for_their_helper(lines, 
     )
     services.sweep(now=helsinki(11, 50, 30))
     assert Chat.objects.filter(pk=chat.pk).exists()
+
+
+def test_console_shows_the_shift_and_warns_a_peer_without_a_professional(db, client, make_helper):
+    peer = make_helper(role="peer", name="Vertti")
+    day = timezone.localdate() + timedelta(days=1)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    book_shift(peer, "vakivalta", day, "12-14")
+    client.force_login(peer.user)
+    page = client.get("/console/").content.decode()
+    assert f"{day.day}.{day.month}." in page and "12:00–14:00" in page
+    assert "/console/calendar/" in page
+    assert "c-peer-alone" in page and "Apua väkivaltaan" in page
+    # With a professional of the line on duty, the warning goes away.
+    professional = make_helper(role="professional")
+    services.start_duty(professional, "channel-pro")
+    assert "c-peer-alone" not in client.get("/console/").content.decode()
