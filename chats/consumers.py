@@ -16,7 +16,7 @@ from django.conf import settings
 
 from verkkoapu import security
 
-from . import followups, groups, notify, protocol, services
+from . import followups, groups, layer, notify, protocol, services
 from .moderation import ModeratorMixin
 from .protocol import FrameError
 from .services import ChatError
@@ -26,7 +26,14 @@ log = logging.getLogger(__name__)
 CLOSE_FORBIDDEN = 4403
 CLOSE_FLOOD = 4429
 
-db = database_sync_to_async
+
+
+def db(function):
+    """Database work off the event loop on a pool of threads. Channels' default (one thread per
+    process) queued every query of every socket behind each other: an opening burst waited
+    seconds for `queued` (bench/, docs/performance.md). Services are safe to run concurrently:
+    they already are, across processes."""
+    return database_sync_to_async(function, thread_sensitive=False)
 
 
 class RateLimiter:
@@ -78,6 +85,8 @@ class BaseChatConsumer(AsyncJsonWebsocketConsumer):
         self.groups_joined: set[str] = set()
         self.heartbeat = None
         _Sweeper.ensure_running()
+        layer.consumers.add(self)
+        layer.Watch.ensure_running()
 
     async def join(self, group: str):
         if group not in self.groups_joined:
@@ -90,6 +99,7 @@ class BaseChatConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_discard(group, self.channel_name)
 
     async def disconnect(self, code):
+        layer.consumers.discard(self)
         if self.heartbeat:
             self.heartbeat.cancel()
         for group in list(self.groups_joined):
@@ -107,6 +117,15 @@ class BaseChatConsumer(AsyncJsonWebsocketConsumer):
                 await self.channel_layer.group_add(group, self.channel_name)
             except Exception:
                 log.warning("could not renew a layer group; retrying at the next beat")
+
+    async def layer_rejoin(self, event):
+        """Redis came back (chats/layer.py): its groups are gone, and nudges may be missing."""
+        for group in self.groups_joined:
+            await self.channel_layer.group_add(group, self.channel_name)
+        await self.catch_up_after_outage()
+
+    async def catch_up_after_outage(self):
+        pass
 
     def start_heartbeat(self, touch):
         async def beat():
@@ -161,6 +180,7 @@ class AskerConsumer(BaseChatConsumer):
         self.chat_id = None
         self.last_seq = 0
         self.position = None
+        self.order_read_at = 0.0
         self.token_misses = 0
         await self.accept()
 
@@ -183,12 +203,24 @@ class AskerConsumer(BaseChatConsumer):
     async def handle_start(self, frame):
         if self.chat_id:
             raise ChatError("invalid", "This connection already has a chat; end it first.")
-        answer = await db(services.enqueue_asker)(
-            self.slug, language=frame.language, ip=services.client_ip(self.scope), code=frame.code
-        )
+        # In the queue's group before joining the queue: a take committed just after this start
+        # reaches this socket as a new order instead of passing it by.
+        await self.join(notify.queue_group(self.slug))
+        try:
+            answer = await db(services.enqueue_asker)(
+                self.slug,
+                language=frame.language,
+                ip=services.client_ip(self.scope),
+                code=frame.code,
+            )
+        except ChatError:
+            await self.leave(notify.queue_group(self.slug))
+            raise
         if answer.chat_id:
             await self._attach(answer, queued=True)
             self.position = answer.frames[0]["position"]
+        else:
+            await self.leave(notify.queue_group(self.slug))
         for out in answer.frames:
             await self.send_json(out)
 
@@ -280,7 +312,26 @@ class AskerConsumer(BaseChatConsumer):
                 self.position = frame["position"]
             await self.send_json(frame)
 
+    async def catch_up_after_outage(self):
+        if self.chat_id is None:
+            return
+        state = await db(_asker_state)(self.chat_id)
+        if state is None:  # the chat ended meanwhile
+            await self._ended(protocol.ended_frame("system"))
+            return
+        if state["type"] == "assigned" and self.position is not None:
+            await self.leave(notify.queue_group(self.slug))
+            self.position = None
+            await self.send_json(state)
+        elif state["type"] == "position" and state["position"] != self.position:
+            self.position = state["position"]
+            await self.send_json(state)
+        await self._catch_up()
+
     async def queue_order(self, event):
+        if event.get("at", 0.0) < self.order_read_at:
+            return  # an older reading of the queue, overtaken on its way here
+        self.order_read_at = event.get("at", 0.0)
         if self.chat_id in event["order"]:
             position = event["order"].index(self.chat_id) + 1
             if position != self.position:
@@ -454,6 +505,16 @@ class HelperConsumer(ModeratorMixin, BaseChatConsumer):
     async def queue_length(self, event):
         await self.send_json(protocol.queue_frame(event["service"], event["length"]))
 
+    async def catch_up_after_outage(self):
+        for chat_id in list(self.chats):
+            if await db(_own_chat_or_none)(self.helper, chat_id) is None:
+                await self._ended(protocol.ended_frame("system", chat_id=chat_id))
+            else:
+                await self._catch_up(chat_id)
+        for line in await db(services.helper_lines)(self.helper):
+            length = await db(_queue_length)(line)
+            await self.send_json(protocol.queue_frame(line.slug, length))
+
     async def helper_chat(self, event):
         """Another socket of this helper took a chat: show it here too."""
         if event["origin"] == self.channel_name or event["chat"] in self.chats:
@@ -479,6 +540,14 @@ def _queue_length(line) -> int:
     from .models import Chat
 
     return Chat.objects.general_queue(line.pk).count()
+
+
+def _asker_state(chat_id: int) -> dict | None:
+    """`assigned` or `position` as the asker should see it now; None once the chat has ended."""
+    from .models import Chat
+
+    chat = Chat.objects.select_related("helper").filter(pk=chat_id).first()
+    return None if chat is None else services._asker_state_frame(chat)
 
 
 def _own_chat_or_none(helper, chat_id):

@@ -11,6 +11,8 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
+from . import layer
+
 log = logging.getLogger(__name__)
 
 
@@ -45,10 +47,14 @@ def group_session(session_id: int) -> str:
 
 def _send(group: str, event: dict) -> None:
     def send():
+        if not layer.available():
+            return  # just failed: skip rather than hold the database thread in retries
         try:
             async_to_sync(get_channel_layer().group_send)(group, event)
         except Exception:
-            # The layer is down (e.g. Redis restarting): clients resume from the database.
+            # The layer is down (e.g. Redis restarting): consumers catch up from the database
+            # once it is back (chats/layer.py).
+            layer.failed()
             log.warning("channel layer unavailable; %s not nudged", event["type"])
 
     transaction.on_commit(send)
@@ -59,11 +65,12 @@ def chat(chat_id: int, *, asker: dict | None = None, helper: dict | None = None,
     _send(chat_group(chat_id), {"type": "chat.event", "asker": asker, "helper": helper, "seq": seq})
 
 
-def queue_changed(slug: str, order: list[int] | None, length: int) -> None:
-    """The line's queue changed: helpers get the length, waiting askers the new order."""
+def queue_changed(slug: str, order: list[int] | None, length: int, at: float = 0.0) -> None:
+    """The line's queue changed: helpers get the length, waiting askers the new order (`at`:
+    when it was read; askers ignore a reading older than one they already have)."""
     _send(helpers_group(slug), {"type": "queue.length", "service": slug, "length": length})
     if order is not None:
-        _send(queue_group(slug), {"type": "queue.order", "order": order})
+        _send(queue_group(slug), {"type": "queue.order", "order": order, "at": at})
 
 
 def helper(helper_id: int, event_type: str, **payload) -> None:
@@ -93,9 +100,12 @@ def group(session_id: int, frame: dict | None = None, *, seq=None, kicked=None) 
 
 
 async def _asend(group: str, event: dict) -> None:
+    if not layer.available():
+        return
     try:
         await get_channel_layer().group_send(group, event)
     except Exception:
+        layer.failed()
         log.warning("channel layer unavailable; %s not nudged", event["type"])
 
 

@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import ipaddress
 import secrets
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -86,8 +87,19 @@ def position_of(chat: Chat) -> int:
 
 
 def _queue_changed(line: ServiceLine, *, positions_moved: bool) -> None:
-    order = queue_order(line.pk)
-    notify.queue_changed(line.slug, order if positions_moved else None, len(order))
+    """Helpers get the queue's length; waiting askers, when places moved, the order.
+
+    Read after the commit and stamped: of two takes committed at once, each reading inside its
+    own transaction would miss the other's claim; the later reading after both commits is the
+    truth, and askers keep the newest one they get (consumers.AskerConsumer.queue_order).
+    """
+
+    def send():
+        at = time.time()
+        order = queue_order(line.pk)
+        notify.queue_changed(line.slug, order if positions_moved else None, len(order), at=at)
+
+    transaction.on_commit(send)
 
 
 # --- Addresses ---------------------------------------------------------------------------------
@@ -171,12 +183,21 @@ def refuse_barred(ip: str | None, line: ServiceLine, language: str, now: datetim
 def create_queued_chat(line: ServiceLine, *, language: str, ip: str | None, now) -> Chat:
     """Call inside a transaction: the per-address limits count this start and may refuse it."""
     security.admit_chat_start(ip, now)
+    # One start at a time per line (its row is the lock), never ahead of the last one: no start
+    # lands in front of an asker already told a place, so the places told stay true.
+    list(ServiceLine.objects.select_for_update().filter(pk=line.pk).values_list("pk"))
+    tail = (
+        Chat.objects.general_queue(line.pk)
+        .order_by("-queued_at", "-pk")
+        .values_list("queued_at", flat=True)
+        .first()
+    )
     chat = Chat.objects.create(
         line=line,
         token=secrets.token_urlsafe(TOKEN_BYTES),
         asker_ip=ip,
         language=language,
-        queued_at=now,
+        queued_at=max(now, tail) if tail else now,
         asker_seen_at=now,
     )
     stats.increment(line.pk, _day(now), "chats_started")
