@@ -165,10 +165,12 @@ def _suppress(table: Table, below: int) -> None:
     relations = []
     for period in periods:
         for total, parts in services.RELATIONS:
-            rows = by_metric[(period, total)] + [
-                row for part in parts for row in by_metric[(period, part)]
-            ]
-            relations += [[row.cells[i] for row in rows] for i in range(len(table.lines))]
+            totals = by_metric[(period, total)]
+            counted = [row for part in parts for row in by_metric[(period, part)]]
+            for i in range(len(table.lines)):
+                # A line that does not count the parts at all (no age asked) has no relation.
+                if any(row.cells[i].value for row in counted):
+                    relations.append([row.cells[i] for row in totals + counted])
     # A cell in fewer relations is the cheaper one to hide: it drags fewer others with it.
     weight = defaultdict(int)
     for cells in relations:
