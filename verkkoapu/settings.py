@@ -124,6 +124,15 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env("REDIS_URL", default="")
 CHANNEL_LAYERS = {
     "default": (
+# Per-address rate limits (feedback, security) must hold across processes: Redis when there is
+# one, else the local memory of the only process.
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
         # capacity: the default 100 drops events under a burst; the layer's pool must exceed the
         # consumers one process holds, or they fail once it is exhausted (redis-py 8 caps at 100).
         {
