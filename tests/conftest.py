@@ -66,6 +66,15 @@ def real_services():
     need_services(bool(settings.REDIS_URL), "REDIS_URL is not set")
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate-limit counters in the cache (Redis in the services run) must not leak between tests."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
