@@ -8,7 +8,14 @@ class ChatsConfig(AppConfig):
     verbose_name = _("Chats")
 
     def ready(self):
+        from django.contrib.auth import signals
+
+        from . import audit
         from .accounts import sync_coordinator_group
 
         # New models' permissions reach coordinators after every migrate.
         post_migrate.connect(sync_coordinator_group, dispatch_uid="sync_coordinator_group")
+        # The audit log of logins (docs/workflow.md).
+        signals.user_logged_in.connect(audit.on_login, dispatch_uid="audit_login")
+        signals.user_logged_out.connect(audit.on_logout, dispatch_uid="audit_logout")
+        signals.user_login_failed.connect(audit.on_login_failed, dispatch_uid="audit_login_failed")

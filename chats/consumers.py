@@ -16,7 +16,7 @@ from django.conf import settings
 
 from verkkoapu import security
 
-from . import followups, groups, layer, notify, protocol, services
+from . import duty, followups, groups, layer, limits, notify, protocol, services, transfer, waiting
 from .moderation import ModeratorMixin
 from .protocol import FrameError
 from .services import ChatError
@@ -212,6 +212,7 @@ class AskerConsumer(BaseChatConsumer):
                 language=frame.language,
                 ip=services.client_ip(self.scope),
                 code=frame.code,
+                age=frame.age,
             )
         except ChatError:
             await self.leave(notify.queue_group(self.slug))
@@ -336,7 +337,9 @@ class AskerConsumer(BaseChatConsumer):
             position = event["order"].index(self.chat_id) + 1
             if position != self.position:
                 self.position = position
-                await self.send_json(protocol.position_frame(position))
+                out = protocol.position_frame(position)
+                out["estimate"] = await db(waiting.estimate_for_slug)(self.slug, position)
+                await self.send_json(out)
 
     async def queue_length(self, event):
         pass  # only helpers care
@@ -372,6 +375,9 @@ class HelperConsumer(ModeratorMixin, BaseChatConsumer):
         for chat in await db(services.helper_chats)(self.helper):
             await self._open_chat(await db(services.helper_chat_answer)(chat))
         await self.follow_ups_changed({})
+        # Transfer offers still waiting for this helper's answer (docs/workflow.md).
+        for offer in await db(transfer.offers_to)(self.helper):
+            await self.send_json(offer)
 
     def _beat(self) -> bool:
         """Presence, and whether the login still holds; the helper's frames count as use."""
@@ -463,7 +469,41 @@ class HelperConsumer(ModeratorMixin, BaseChatConsumer):
 
     async def handle_bar(self, frame):
         await db(services.bar_asker)(self.helper, frame.chat, frame.hours, frame.topics)
-        await self._ended(protocol.ended_frame("helper", chat_id=frame.chat))
+        await self._ended(protocol.ended_frame("helper", chat_id=frame.chat, reason="bar"))
+
+    # --- The workflow: transfers, limits, colleagues (docs/workflow.md) ---------------------------
+
+    async def handle_transfer(self, frame):
+        await db(transfer.offer)(self.helper, frame.chat, frame.to, frame.note)
+
+    async def handle_transfer_accept(self, frame):
+        answer = await db(transfer.accept)(self.helper, frame.chat)
+        await self._open_chat(answer)
+        await notify.helper_chat_taken(self.helper.pk, answer.chat_id, self.channel_name)
+
+    async def handle_transfer_decline(self, frame):
+        await db(transfer.decline)(self.helper, frame.chat)
+
+    async def handle_transfer_cancel(self, frame):
+        await db(transfer.cancel)(self.helper, frame.chat)
+
+    async def handle_limit(self, frame):
+        await db(limits.set_limit)(self.helper, frame.chat, frame.minutes)
+
+    async def handle_come_back_later(self, frame):
+        await db(services.bar_asker)(
+            self.helper, frame.chat, None, frame.topics, days=frame.days, kind="come_back_later"
+        )
+        await self._ended(
+            protocol.ended_frame("helper", chat_id=frame.chat, reason="come_back_later")
+        )
+
+    async def handle_colleagues(self, frame):
+        await self.send_json(await db(duty.colleagues_frame)(self.helper))
+
+    async def transfer_event(self, event):
+        """An offer to this helper, or news of one this helper made or received."""
+        await self.send_json(event["frame"])
 
     async def handle_notice(self, frame):
         message = await db(services.send_notice)(self.helper, frame.chat, frame.text)
@@ -499,6 +539,9 @@ class HelperConsumer(ModeratorMixin, BaseChatConsumer):
             await self._deliver(frame["chat"], frame["id"], frame)
         elif frame["type"] == "ended":
             await self._ended(frame)
+        elif frame["type"] == "transferred":
+            if frame["to"].get("id") != self.helper.pk:  # the new helper has it from `accept`
+                await self._ended(frame)
         else:
             await self.send_json(frame)
 

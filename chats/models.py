@@ -58,6 +58,12 @@ class HelperProfile(models.Model):
     )
     role = models.CharField(max_length=12, choices=Role.choices)
     lines = models.ManyToManyField(ServiceLine, related_name="helpers", verbose_name=_("lines"))
+    max_chats = models.PositiveSmallIntegerField(
+        _("maximum simultaneous chats"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: the default of the helper's role."),
+    )
 
     class Meta:
         verbose_name = _("helper")
@@ -125,6 +131,19 @@ class Chat(models.Model):
     asker_seen_at = models.DateTimeField()
     # Whether this chat came back to the queue because its helper vanished: it then goes first.
     requeued = models.BooleanField(default=False)
+    # A length limit the helper set (chats/limits.py): the sweep warns, then ends it at ends_at.
+    ends_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    limit_warned = models.BooleanField(default=False)
+    # A transfer (chats/transfer.py): offered to `transfer_to` until accepted or declined; the
+    # handover note is private to the helpers and goes with the row.
+    transfer_to = models.ForeignKey(
+        HelperProfile, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    transfer_from = models.ForeignKey(
+        HelperProfile, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    transfer_note = models.CharField(max_length=500, blank=True)
+    transfer_offered_at = models.DateTimeField(null=True, blank=True)
 
     objects = ChatQuerySet.as_manager()
 
@@ -166,6 +185,11 @@ class Message(models.Model):
 class Bar(models.Model):
     """A helper barred an asker's address for a while: kept as a keyed hash, never in clear."""
 
+    class Kind(models.TextChoices):
+        BAR = "bar", _("bar")
+        COME_BACK_LATER = "come_back_later", _("come back later")
+
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.BAR)
     address_hash = models.CharField(max_length=64, db_index=True)
     line = models.ForeignKey(ServiceLine, on_delete=models.CASCADE, null=True, blank=True)
     until = models.DateTimeField(db_index=True)
@@ -235,6 +259,8 @@ class AddressCounter(models.Model):
         return f"{self.count} × {self.kind} since {self.window_start:%H:%M}"
 
 
-# Group chats and follow-ups keep their models in their own modules; Django finds them here.
+# Group chats, follow-ups and the workflow (audit, line load) keep their models in their own
+# modules; Django finds them here.
 from .models_followups import CodeGuess, FollowUp  # noqa: E402, F401
 from .models_groups import GroupMessage, GroupParticipant, GroupSession  # noqa: E402, F401
+from .models_workflow import AuditEvent, LineLoad, LiveBoard  # noqa: E402, F401

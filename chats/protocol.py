@@ -17,6 +17,11 @@ MAX_TOPICS = 20
 MAX_NICKNAME_CHARS = 32
 MAX_NOTE_CHARS = 500
 MAX_PIN_CHARS = 1000
+# The youth line's age question (docs/workflow.md): ranges only, never a birth date.
+AGE_RANGES = ("under_13", "13_15", "16_17", "18_plus")
+MAX_LIMIT_MINUTES = 240
+MAX_COME_BACK_DAYS = 90
+MAX_HELPER_NAME_CHARS = 60
 
 
 class FrameError(Exception):
@@ -120,6 +125,21 @@ def _positive_int(value, name: str, limit: int, *, optional=True) -> int | None:
     return value
 
 
+def _age(value) -> str | None:
+    if value is None:
+        return None
+    if value not in AGE_RANGES:
+        raise FrameError("invalid", f"'age' must be one of {', '.join(AGE_RANGES)}.")
+    return value
+
+
+def _colleague(value) -> int | str:
+    """A transfer's receiver: a helper id, or a display name among the helpers on duty."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63:
+        return value
+    return _short(value, "to", MAX_HELPER_NAME_CHARS)
+
+
 def _nickname(value) -> str:
     if not isinstance(value, str):
         raise FrameError("invalid", "'nickname' must be a string.")
@@ -150,6 +170,8 @@ ASKER_FRAMES = {
     "start": lambda f: {
         "language": _language(f.get("language")),
         "code": _short(f.get("code"), "code", 64, optional=True),
+        # Addition: the youth line's age range (docs/workflow.md).
+        "age": _age(f.get("age")),
     },
     "resume": lambda f: {"token": _short(f.get("token"), "token", MAX_TOKEN_CHARS)},
     "message": lambda f: {
@@ -197,6 +219,25 @@ HELPER_FRAMES = {
         "service": _short(f.get("service"), "service", MAX_SLUG_CHARS),
         "text": _text(f.get("text")),
     },
+    # The helper's workflow: transfers, limits, colleagues (docs/workflow.md).
+    "transfer": lambda f: {
+        "chat": _chat_id(f.get("chat")),
+        "to": _colleague(f.get("to")),
+        "note": _short(f.get("note"), "note", MAX_NOTE_CHARS, optional=True) or "",
+    },
+    "transfer_accept": lambda f: {"chat": _chat_id(f.get("chat"))},
+    "transfer_decline": lambda f: {"chat": _chat_id(f.get("chat"))},
+    "transfer_cancel": lambda f: {"chat": _chat_id(f.get("chat"))},
+    "limit": lambda f: {
+        "chat": _chat_id(f.get("chat")),
+        "minutes": _positive_int(f.get("minutes"), "minutes", MAX_LIMIT_MINUTES, optional=False),
+    },
+    "come_back_later": lambda f: {
+        "chat": _chat_id(f.get("chat")),
+        "days": _positive_int(f.get("days"), "days", MAX_COME_BACK_DAYS, optional=False),
+        "topics": _topics(f.get("topics")),
+    },
+    "colleagues": lambda f: {},
 }
 
 
@@ -257,8 +298,8 @@ def iso(moment: datetime | None) -> str | None:
     return moment.astimezone(HELSINKI).isoformat()
 
 
-def error_frame(code: str, message: str) -> dict:
-    return {"type": "error", "code": code, "message": message}
+def error_frame(code: str, message: str, **extra) -> dict:
+    return {"type": "error", "code": code, "message": message, **extra}
 
 
 def closed_frame(opens_at: datetime | None) -> dict:
@@ -303,12 +344,14 @@ def typing_frame(chat_id=None) -> dict:
     return {"type": "typing"} if chat_id is None else {"type": "typing", "chat": chat_id}
 
 
-def ended_frame(by: str, chat_id=None, follow_up: dict | None = None) -> dict:
+def ended_frame(by: str, chat_id=None, follow_up: dict | None = None, reason=None) -> dict:
     frame = {"type": "ended", "by": by}
     if chat_id is not None:
         frame["chat"] = chat_id
     if follow_up:
         frame["follow_up"] = follow_up
+    if reason:
+        frame["reason"] = reason  # addition: time_limit, come_back_later, bar
     return frame
 
 
@@ -372,3 +415,62 @@ def group_joined_frame(session_id: int, participants: int, **extra) -> dict:
 
 def follow_ups_frame(follow_ups: list[dict]) -> dict:
     return {"type": "follow_ups", "follow_ups": follow_ups}
+
+
+# --- The helper's workflow (docs/workflow.md) -----------------------------------------------------
+
+
+def person(name: str, role: str, helper_id: int | None = None) -> dict:
+    found = {"name": name, "role": role}
+    if helper_id is not None:
+        found["id"] = helper_id
+    return found
+
+
+def transfer_offer_frame(
+    chat_id: int, service: str, sender: dict, note: str, expires_at: datetime
+) -> dict:
+    return {
+        "type": "transfer_offer",
+        "chat": chat_id,
+        "service": service,
+        "from": sender,
+        "note": note,
+        "expires_at": iso(expires_at),
+    }
+
+
+def transfer_pending_frame(chat_id: int, receiver: dict, expires_at: datetime) -> dict:
+    return {
+        "type": "transfer_pending",
+        "chat": chat_id,
+        "to": receiver,
+        "expires_at": iso(expires_at),
+    }
+
+
+def transfer_declined_frame(chat_id: int, receiver: dict, reason: str) -> dict:
+    """To the offering helper: the chat stays theirs (`declined`, `expired`, `cancelled`)."""
+    return {"type": "transfer_declined", "chat": chat_id, "by": receiver, "reason": reason}
+
+
+def transfer_withdrawn_frame(chat_id: int) -> dict:
+    """To the receiving helper: the offer is no longer there to accept."""
+    return {"type": "transfer_withdrawn", "chat": chat_id}
+
+
+def transferred_frame(chat_id: int, receiver: dict) -> dict:
+    """To the offering helper: the chat went to `receiver`; nothing more of it comes here."""
+    return {"type": "transferred", "chat": chat_id, "to": receiver}
+
+
+def colleagues_frame(colleagues: list[dict], max_chats: int, chats: int) -> dict:
+    """The other helpers on duty for the helper's lines, and the helper's own free places."""
+    return {"type": "colleagues", "colleagues": colleagues, "max_chats": max_chats, "chats": chats}
+
+
+def time_limit_frame(ends_at: datetime, chat_id=None) -> dict:
+    frame = {"type": "time_limit", "ends_at": iso(ends_at)}
+    if chat_id is not None:
+        frame["chat"] = chat_id
+    return frame

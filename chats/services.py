@@ -29,14 +29,17 @@ TOKEN_BYTES = 24  # 192 bits
 
 
 class ChatError(Exception):
-    """A request that cannot be served; becomes an `error` frame with this code."""
+    """A request that cannot be served; becomes an `error` frame with this code.
 
-    def __init__(self, code: str, message: str):
+    `extra` fields go into the frame beside `code` and `message` (e.g. `opens_at`).
+    """
+
+    def __init__(self, code: str, message: str, **extra):
         super().__init__(message)
-        self.code, self.message = code, message
+        self.code, self.message, self.extra = code, message, extra
 
     def as_frame(self) -> dict:
-        return protocol.error_frame(self.code, self.message)
+        return protocol.error_frame(self.code, self.message, **self.extra)
 
 
 @dataclass
@@ -60,7 +63,7 @@ def service_object(line: ServiceLine, at: datetime | None = None) -> dict:
         status = groups.line_status(line, at)
     else:
         status = scheduling.line_status(line, at)
-    return {
+    found = {
         "slug": line.slug,
         "name": line.name,
         "kind": line.kind,
@@ -69,6 +72,14 @@ def service_object(line: ServiceLine, at: datetime | None = None) -> dict:
         "closes_at": protocol.iso(status.closes_at),
         "queue_length": Chat.objects.general_queue(line.pk).count(),
     }
+    if line.kind == ServiceLine.Kind.ONE_TO_ONE:
+        from . import waiting, youth  # both build on this module
+
+        # Additions (docs/workflow.md): would a newcomer be taken into the queue now; does the
+        # line ask an age range before the chat.
+        found["accepting"] = waiting.outlook(line, at, status).accepting
+        found["asks_age"] = youth.asks_age(line)
+    return found
 
 
 def queue_order(line_id: int) -> list[int]:
@@ -151,33 +162,48 @@ def get_line(slug: str) -> ServiceLine:
 
 
 def enqueue_asker(
-    slug: str, *, language: str, ip: str | None, code: str | None = None, now=None
+    slug: str,
+    *,
+    language: str,
+    ip: str | None,
+    code: str | None = None,
+    age: str | None = None,
+    now=None,
 ) -> Answer:
-    """Put a new asker in the line's queue, or say why not (closed, barred).
+    """Put a new asker in the line's queue, or say why not (closed, barred, queue full).
 
     With a follow-up `code` the asker waits for the helper who gave it (chats/followups.py).
+    The youth line's `age` range is counted once, and an adult is sent to the adult line.
     """
     if code:
         from . import followups  # followups builds on this module
 
         return followups.enqueue_with_code(slug, code, language=language, ip=ip, now=now)
+    from . import waiting, youth  # both build on this module
+
     now = now or timezone.now()
     line = get_line(slug)
     refuse_barred(ip, line, language, now)
     status = scheduling.line_status(line, now)
     if not status.open:
         return Answer([protocol.closed_frame(status.opens_at)])
+    youth.refuse_adult(line, age, language)
+    waiting.refuse_if_full(line, status, language, now)
     with transaction.atomic():
         chat = create_queued_chat(line, language=language, ip=ip, now=now)
         stats.increment(line.pk, _day(now), "contact", "first")
+        youth.count_age(line, age, now)
         _queue_changed(line, positions_moved=False)
-    return Answer([protocol.queued_frame(chat.token, position_of(chat))], chat.pk, chat=chat)
+    position = position_of(chat)
+    queued = protocol.queued_frame(chat.token, position)
+    queued["estimate"] = waiting.estimate_for(line, position)  # addition: a range, or null
+    return Answer([queued], chat.pk, chat=chat)
 
 
 def refuse_barred(ip: str | None, line: ServiceLine, language: str, now: datetime) -> None:
     bar = active_bar(ip, line, now)
     if bar:
-        raise ChatError("blocked", _blocked_message(bar, language))
+        raise ChatError("blocked", _blocked_message(bar, language), until=protocol.iso(bar.until))
 
 
 def create_queued_chat(line: ServiceLine, *, language: str, ip: str | None, now) -> Chat:
@@ -207,6 +233,11 @@ def create_queued_chat(line: ServiceLine, *, language: str, ip: str | None, now)
 def _blocked_message(bar: Bar, language: str) -> str:
     with translation.override(language):
         until = timezone.localtime(bar.until).strftime("%d.%m.%Y %H:%M")
+        if bar.kind == Bar.Kind.COME_BACK_LATER:
+            return _(
+                "You are welcome to come back to the chat from %(until)s. Until then, chats "
+                "from this connection are paused. In an emergency, call 112."
+            ) % {"until": until}
         return _("A helper has paused chats from this connection until %(until)s.") % {
             "until": until
         }
@@ -224,13 +255,26 @@ def resume_chat(token: str, now=None, ip: str | None = None) -> Answer:
     messages = list(chat.messages.all())
     frames = [protocol.history_frame([message_frame(m) for m in messages])]
     frames.append(_asker_state_frame(chat))
+    if chat.ends_at and chat.status == Chat.Status.ACTIVE:
+        frames.append(protocol.time_limit_frame(chat.ends_at))  # addition (docs/workflow.md)
     return Answer(frames, chat.pk, seq=messages[-1].seq if messages else 0, chat=chat)
 
 
 def _asker_state_frame(chat: Chat) -> dict:
     if chat.status == Chat.Status.ACTIVE and chat.helper:
         return protocol.asker_assigned_frame(chat.helper.display_name, chat.helper.role)
-    return protocol.position_frame(position_of(chat))
+    return position_frame(chat)
+
+
+def position_frame(chat: Chat, position: int | None = None) -> dict:
+    """`position`, with the estimated wait (addition) for an asker of the general queue."""
+    from . import followups, waiting  # both build on this module
+
+    position = position or position_of(chat)
+    frame = protocol.position_frame(position)
+    if not followups.reserved_position(chat):
+        frame["estimate"] = waiting.estimate_for(chat.line, position)
+    return frame
 
 
 def touch_asker(chat_id: int, now=None) -> None:
@@ -315,19 +359,27 @@ def helper_lines(helper: HelperProfile) -> list[ServiceLine]:
 
 
 def accept_next(helper: HelperProfile, slug: str, now=None) -> Answer:
-    """Give the longest-waiting asker on the line to this helper; `empty` if nobody waits."""
+    """Give the longest-waiting asker on the line to this helper; `empty` if nobody waits.
+
+    `at_capacity` when the helper already holds their maximum of chats (chats/duty.py); the
+    asker stays in the queue.
+    """
     now = now or timezone.now()
     line = helper.lines.filter(slug=slug, active=True).first()
     if line is None:
         raise ChatError("not_found", f"You are not a helper of {slug!r}.")
-    from . import followups  # followups builds on this module
+    from . import audit, duty, followups  # these build on this module
 
+    duty.refuse_at_capacity(helper)
     # The helper's own follow-ups first: nobody else may take them.
     while chat := (
         followups.reserved_for(helper, line.pk).first()
         or Chat.objects.general_queue(line.pk).first()
     ):
         with transaction.atomic():
+            # One capacity decision at a time for this helper (several tabs or processes).
+            duty.lock(helper)
+            duty.refuse_at_capacity(helper)
             claimed = Chat.objects.filter(pk=chat.pk, status=Chat.Status.QUEUED).update(
                 status=Chat.Status.ACTIVE, helper=helper, assigned_at=now
             )
@@ -344,21 +396,25 @@ def accept_next(helper: HelperProfile, slug: str, now=None) -> Answer:
             )
             _queue_changed(line, positions_moved=True)
             followups.claimed(helper, chat)
+            audit.record(helper, audit.Action.CHAT_TAKEN, line=line, now=now)
         return helper_chat_answer(chat)
     return Answer([protocol.empty_frame(slug)])
 
 
 def helper_chat_answer(chat: Chat) -> Answer:
     """What a helper's console needs for one of its chats: `assigned`, then the history."""
-    from . import followups  # followups builds on this module
+    from . import followups, transfer  # these build on this module
 
     messages = list(chat.messages.all())
     assigned = protocol.helper_assigned_frame(chat.pk, chat.line.slug, chat.asker_ip)
+    frames = [
+        {**assigned, **followups.assigned_extra(chat), **transfer.handover(chat)},
+        protocol.history_frame([message_frame(m, chat.pk) for m in messages], chat.pk),
+    ]
+    if chat.ends_at:
+        frames.append(protocol.time_limit_frame(chat.ends_at, chat.pk))
     return Answer(
-        [
-            {**assigned, **followups.assigned_extra(chat)},
-            protocol.history_frame([message_frame(m, chat.pk) for m in messages], chat.pk),
-        ],
+        frames,
         chat.pk,
         seq=messages[-1].seq if messages else 0,
         chat=chat,
@@ -378,8 +434,13 @@ def own_chat(helper: HelperProfile, chat_id: int) -> Chat:
 
 def send_notice(helper: HelperProfile, chat_id: int, text: str, now=None) -> Message:
     """The helper's notice (e.g. of the duty to report): the asker sees it as a system message."""
-    own_chat(helper, chat_id)
-    return post_message(chat_id, Message.Sender.SYSTEM, text, helper=helper, now=now)
+    from . import audit  # audit builds on the models only; imported here like the others
+
+    chat = own_chat(helper, chat_id)
+    with transaction.atomic():
+        message = post_message(chat_id, Message.Sender.SYSTEM, text, helper=helper, now=now)
+        audit.record(helper, audit.Action.NOTICE, line=chat.line, now=now)
+    return message
 
 
 def consult(helper: HelperProfile, slug: str, text: str, now=None) -> dict:
@@ -395,11 +456,16 @@ def consult(helper: HelperProfile, slug: str, text: str, now=None) -> dict:
 # --- Ending ------------------------------------------------------------------------------------
 
 
-def end_chat(chat_id: int, *, by: str, topics=(), now=None, follow_up=None) -> bool:
+def end_chat(
+    chat_id: int, *, by: str, topics=(), now=None, follow_up=None, reason: str | None = None
+) -> bool:
     """End a chat: count it, erase it (texts, token, address), tell both sides.
 
     Returns False when the chat had already ended (another process or side got there first).
+    `reason` (addition) tells the clients why: `time_limit`, `come_back_later`, `bar`.
     """
+    from . import waiting  # waiting builds on this module
+
     now = now or timezone.now()
     with transaction.atomic():
         chat = Chat.objects.select_for_update().filter(pk=chat_id).select_related("line").first()
@@ -413,6 +479,7 @@ def end_chat(chat_id: int, *, by: str, topics=(), now=None, follow_up=None) -> b
             stats.increment(line_id, day, "ended_by", by)
             if chat.assigned_at:
                 stats.increment(line_id, day, "duration", stats.bucket(now - chat.assigned_at))
+                waiting.record_duration(line_id, now - chat.assigned_at, now)
             for topic in topics:
                 stats.increment(line_id, day, "topic", topic)
         was_queued = chat.status == Chat.Status.QUEUED
@@ -420,11 +487,19 @@ def end_chat(chat_id: int, *, by: str, topics=(), now=None, follow_up=None) -> b
         chat.delete()
         notify.chat(
             chat_id,
-            asker=protocol.ended_frame(by, follow_up=follow_up and follow_up.get("asker")),
+            asker=protocol.ended_frame(
+                by, follow_up=follow_up and follow_up.get("asker"), reason=reason
+            ),
             helper=protocol.ended_frame(
-                by, chat_id=chat_id, follow_up=follow_up and follow_up.get("helper")
+                by, chat_id=chat_id, follow_up=follow_up and follow_up.get("helper"), reason=reason
             ),
         )
+        if chat.transfer_to_id:  # an offer waiting for an answer goes with the chat
+            notify.helper(
+                chat.transfer_to_id,
+                "transfer.event",
+                frame=protocol.transfer_withdrawn_frame(chat_id),
+            )
         if was_queued:
             _queue_changed(chat.line, positions_moved=True)
     return True
@@ -444,27 +519,65 @@ def checked_topics(chat: Chat, topics: list[str]) -> list[str]:
     return sorted(set(topics))
 
 
-def bar_asker(helper: HelperProfile, chat_id: int, hours: int | None, topics=(), now=None) -> Bar:
-    """Bar the asker's address on this line for a while, then end the chat politely."""
+def bar_asker(
+    helper: HelperProfile,
+    chat_id: int,
+    hours: int | None,
+    topics=(),
+    now=None,
+    *,
+    days: int | None = None,
+    kind: str = Bar.Kind.BAR,
+) -> Bar:
+    """Bar the asker's address on this line for a while, then end the chat politely.
+
+    With `kind` come_back_later ("come back later", for `days`) the asker is thanked and told
+    from when they are welcome again; `start` until then answers `blocked` in the same words.
+    """
+    from . import audit  # audit builds on the models only; imported here like the others
+
     now = now or timezone.now()
     chat = own_chat(helper, chat_id)
-    hours = hours or settings.CHAT_DEFAULT_BAR_HOURS
-    bar = None
-    if chat.asker_ip:
-        bar = Bar.objects.create(
-            address_hash=address_hash(chat.asker_ip),
-            line=chat.line,
-            until=now + timedelta(hours=hours),
-            created_at=now,
-        )
-    system_message(
-        chat,
-        lambda: _(
-            "The helper has ended this chat and paused new chats from this connection for a while."
-        ),
+    length = (
+        timedelta(days=days) if days else timedelta(hours=hours or settings.CHAT_DEFAULT_BAR_HOURS)
     )
-    end_chat(chat_id, by="helper", topics=topics, now=now)
+    until = now + length
+    if kind == Bar.Kind.COME_BACK_LATER:
+        topics = checked_topics(chat, list(topics))
+    bar = None
+    with transaction.atomic():
+        if chat.asker_ip:
+            bar = Bar.objects.create(
+                kind=kind,
+                address_hash=address_hash(chat.asker_ip),
+                line=chat.line,
+                until=until,
+                created_at=now,
+            )
+        if kind == Bar.Kind.COME_BACK_LATER:
+            system_message(chat, lambda: _come_back_text(until))
+        else:
+            system_message(
+                chat,
+                lambda: _(
+                    "The helper has ended this chat and paused new chats from this connection "
+                    "for a while."
+                ),
+            )
+        action = (
+            audit.Action.COME_BACK_LATER if kind == Bar.Kind.COME_BACK_LATER else audit.Action.BAR
+        )
+        duration = f"{days} d" if days else f"{int(length.total_seconds() // 3600)} h"
+        audit.record(helper, action, line=chat.line, detail=duration, now=now)
+        end_chat(chat_id, by="helper", topics=topics, now=now, reason=kind)
     return bar
+
+
+def _come_back_text(until: datetime) -> str:
+    return _(
+        "Thank you for writing. Let us pause here for now: you are welcome to come back to the "
+        "chat from %(date)s. If you need help at once, call 112 in an emergency."
+    ) % {"date": timezone.localtime(until).strftime("%d.%m.%Y %H:%M")}
 
 
 def _day(moment: datetime):
@@ -502,7 +615,10 @@ def on_duty(now=None):
 
 
 def sweep(now=None) -> dict:
-    """End chats whose asker is gone, requeue chats whose helper is gone. Idempotent."""
+    """End chats whose asker is gone, requeue chats whose helper is gone; keep length limits
+    and expire unanswered transfer offers (docs/workflow.md). Idempotent."""
+    from . import limits, transfer  # both build on this module
+
     now = now or timezone.now()
     asker_gone = now - timedelta(seconds=settings.CHAT_ASKER_GRACE_SECONDS)
     helper_gone = now - timedelta(seconds=settings.CHAT_HELPER_GRACE_SECONDS)
@@ -516,6 +632,9 @@ def sweep(now=None) -> dict:
     # After closing time, askers nobody is left to serve are told so (scheduling owns the rule).
     ended += scheduling.close_unserved_queues(now)
     DutySession.objects.filter(seen_at__lt=helper_gone).delete()
+    limited = limits.sweep(now)
+    ended += limited["ended"]
+    transfer.sweep(now)
     return {"ended": ended, "requeued": requeued}
 
 
@@ -527,9 +646,23 @@ def requeue(chat: Chat, now=None) -> bool:
         queued_at = (
             min(chat.queued_at, front - timedelta(microseconds=1)) if front else chat.queued_at
         )
+        if chat.transfer_to_id:
+            from . import transfer  # transfer builds on this module
+
+            transfer.withdraw(chat, "expired")
+        # A length limit and a handover belonged to the helper who is gone.
         moved = Chat.objects.filter(
             pk=chat.pk, status=Chat.Status.ACTIVE, helper=chat.helper
-        ).update(status=Chat.Status.QUEUED, helper=None, queued_at=queued_at, requeued=True)
+        ).update(
+            status=Chat.Status.QUEUED,
+            helper=None,
+            queued_at=queued_at,
+            requeued=True,
+            ends_at=None,
+            limit_warned=False,
+            transfer_from=None,
+            transfer_note="",
+        )
         if not moved:
             return False
         chat.refresh_from_db()
@@ -540,6 +673,6 @@ def requeue(chat: Chat, now=None) -> bool:
                 "queue; the next free helper will continue with you."
             ),
         )
-        notify.chat(chat.pk, asker=protocol.position_frame(position_of(chat)))
+        notify.chat(chat.pk, asker=position_frame(chat))
         _queue_changed(chat.line, positions_moved=True)
     return True

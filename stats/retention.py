@@ -213,3 +213,14 @@ def delete_old_address_counters(now, dry_run):
     from verkkoapu import security
 
     return security.purge_address_counters(now, dry_run)
+
+
+# --- The audit log (chats/audit.py) ---------------------------------------------------------------
+
+
+@step("audit_events_old", "audit log events past AUDIT_RETENTION_DAYS", "chats.AuditEvent")
+def delete_old_audit_events(now, dry_run):
+    from chats import audit
+
+    # Not an address (the log holds none), but kept for a set period like everything else.
+    return audit.purge(now, dry_run)

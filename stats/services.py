@@ -54,15 +54,25 @@ METRICS = {
     "group_sessions": _("Group sessions held"),
     "group_participants": _("Group session participants (joins)"),
     "group_messages": _("Group session messages"),
+    # The helper's workflow (docs/workflow.md).
+    "age": _("Age range given on the youth line"),
+    "transfers": _("Chats handed over to a colleague, by the receiver's role"),
 }
 
 KEY_LABELS = {
     "contact": {"first": _("first contact"), "follow_up": _("follow-up")},
     "answered_by_role": {"professional": _("professional"), "peer": _("peer helper")},
+    "age": {
+        "under_13": _("under 13"),
+        "13_15": _("13–15"),
+        "16_17": _("16–17"),
+        "18_plus": _("18 or over"),
+    },
     "ended_by": {"asker": _("the asker"), "helper": _("the helper"), "system": _("the system")},
     "wait": {label: label for _limit, label in BUCKETS} | {LAST_BUCKET: LAST_BUCKET},
 }
 KEY_LABELS["duration"] = KEY_LABELS["wait"]
+KEY_LABELS["transfers"] = KEY_LABELS["answered_by_role"]
 
 # Counts that add up to another (per line and period): (total, the metrics whose cells add up to
 # it). Every answered chat has one role, one wait bucket and, once it ends, one side that ended
@@ -78,6 +88,9 @@ RELATIONS = (
     ("chats_answered", ("wait",)),
     ("chats_answered", ("ended_by",)),
     ("chats_answered", ("duration",)),
+    # The youth line's started chats by age range (a client may leave the age out: not exact,
+    # treated as exact like the others).
+    ("chats_started", ("age",)),
 )
 
 

@@ -93,12 +93,13 @@ async def test_two_helpers_racing_never_get_the_same_asker(
         assert (await next_frame(asker, "assigned"))["type"] == "assigned"
 
 
-def test_accept_next_race_in_threads_takes_each_asker_once(open_line, make_helper):
+def test_accept_next_race_in_threads_takes_each_asker_once(open_line, make_helper, settings):
     """Many helpers in parallel threads (each with its own DB connection) drain one queue."""
     from concurrent.futures import ThreadPoolExecutor
 
     from django.db import close_old_connections
 
+    settings.CHAT_MAX_CHATS_PROFESSIONAL = 12  # the race is under test here, not capacity
     for i in range(12):
         services.enqueue_asker("vakivalta", language="fi", ip=f"192.0.2.{i}")
     helpers = [make_helper() for _ in range(4)]

@@ -208,6 +208,9 @@ def test_api_answers_for_an_open_and_a_closed_line_at_a_fixed_time(client):
         "opens_at": None,
         "closes_at": "2026-11-26T18:00:00+02:00",
         "queue_length": 0,
+        # Additions (docs/workflow.md): a newcomer would be taken into the queue; no age asked.
+        "accepting": True,
+        "asks_age": False,
     }
     with time_machine.travel(datetime(2026, 11, 26, 13, 0, tzinfo=HELSINKI), tick=False):
         youth = client.get("/api/services/lapset-nuoret/").json()

@@ -75,6 +75,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "verkkoapu.security.RequireOTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Coordinators' admin changes and downloads go to the audit log (docs/workflow.md).
+    "chats.audit.AuditMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",  # last, as django-axes requires
 ]
@@ -122,8 +124,6 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="")
-CHANNEL_LAYERS = {
-    "default": (
 # Per-address rate limits (feedback, security) must hold across processes: Redis when there is
 # one, else the local memory of the only process.
 CACHES = {
@@ -133,6 +133,8 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
+CHANNEL_LAYERS = {
+    "default": (
         # capacity: the default 100 drops events under a burst; the layer's pool must exceed the
         # consumers one process holds, or they fail once it is exhausted (redis-py 8 caps at 100).
         {
@@ -289,6 +291,19 @@ CHAT_SWEEP_SECONDS = env.float("CHAT_SWEEP_SECONDS", default=5.0)
 CHAT_DEFAULT_BAR_HOURS = env.int("CHAT_DEFAULT_BAR_HOURS", default=24)
 # A chat that has lived this long is ended by the system (purge_ip_addresses): its address goes.
 CHAT_MAX_AGE_HOURS = env.int("CHAT_MAX_AGE_HOURS", default=24)
+
+# --- The helper's workflow (docs/workflow.md) ---------------------------------------------------
+# How many chats a helper holds at once, by role; a helper's own max_chats (admin) overrides it.
+CHAT_MAX_CHATS_PEER = env.int("CHAT_MAX_CHATS_PEER", default=1)
+CHAT_MAX_CHATS_PROFESSIONAL = env.int("CHAT_MAX_CHATS_PROFESSIONAL", default=2)
+# A transfer offer nobody answers goes back to the offering helper after this long.
+CHAT_TRANSFER_OFFER_SECONDS = env.int("CHAT_TRANSFER_OFFER_SECONDS", default=120)
+# A length limit warns the asker this many minutes before the chat ends.
+CHAT_LIMIT_WARNING_MINUTES = env.int("CHAT_LIMIT_WARNING_MINUTES", default=5)
+# Until a line has answered chats to learn from, a chat is assumed to last this long.
+CHAT_DEFAULT_HANDLE_MINUTES = env.int("CHAT_DEFAULT_HANDLE_MINUTES", default=20)
+# The audit log of helpers' and coordinators' actions is kept this long, then purged.
+AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=365)
 
 # --- Statistics, feedback, retention (docs/statistics.md, docs/privacy.md) -------------------
 # Exports show counts from 1 to this minus one as "<N" (0 or 1: show every count).
