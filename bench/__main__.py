@@ -44,6 +44,7 @@ def main(argv=None) -> int:
             config,
             steady_chats=args.chats,
             fault_chats=args.chats,
+            ceiling_chats=min(config.ceiling_chats, args.chats),
             helpers=max(config.burst_helpers, -(-args.chats // config.per_helper)),
         )
     if args.db_options:

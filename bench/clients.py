@@ -96,6 +96,8 @@ class Sent:
     rejected: str | None = None  # an error code the server answered instead
     in_flight_at_break: bool = False  # the sender's socket broke before any answer
     probe: asyncio.Future | None = None
+    client_id: str = ""
+    resent: int = 0
 
 
 class Transcript:
@@ -158,6 +160,7 @@ class Pair:
         self.sent: dict[str, Sent] = {}
         self.counter = 0
         self.ended = False
+        self.resending = {"asker": asyncio.Lock(), "helper": asyncio.Lock()}
 
     def next_text(self, role: str) -> str:
         self.counter += 1
@@ -199,14 +202,30 @@ class Pair:
         ):
             self.run.recorder.events["skipped_not_ready"] += 1
             return None
+        await self.resend(role)
         text = self.next_text(role)
-        sent = Sent(role, now())
+        sent = Sent(role, now(), client_id=f"{self.idx}-{self.counter}")
         if probe:
             sent.probe = asyncio.get_running_loop().create_future()
         self.sent[text] = sent
         self.run.recorder.sent.append(sent.at)
         ok = await side.send_message(self, text, sent)
         return sent if ok else None
+
+    async def resend(self, role: str):
+        """As the widget and console do after a reconnect: send again, with the same
+        `client_id`, what was sent and never answered; the server stores each one once."""
+        side = self.asker if role == "asker" else self.helper
+        async with self.resending[role]:
+            for text, sent in list(self.sent.items()):
+                if sent.role != role or not sent.in_flight_at_break or sent.confirmed:
+                    continue
+                if sent.rejected or not (side.ready if role == "asker" else side.ready_for(self)):
+                    continue
+                sent.in_flight_at_break = False
+                sent.resent += 1
+                self.run.recorder.events["resent_after_reconnect"] += 1
+                await side.send_message(self, text, sent)
 
     async def say_hello(self):
         """The asker's first words: how the helper's console tells which asker it took."""
@@ -335,6 +354,14 @@ class Client:
         if self.broke_at is not None:
             self.outages.append((self.broke_at, now()))
             self.broke_at = None
+        loop = asyncio.get_running_loop()
+        for pair in self.pairs():
+            task = loop.create_task(pair.resend(self.role))
+            self.run.background.add(task)
+            task.add_done_callback(self.run.background.discard)
+
+    def pairs(self):
+        return []
 
     async def send(self, frame: dict) -> bool:
         ws = self.ws
@@ -397,6 +424,9 @@ class Asker(Client):
     def path(self):
         return f"/ws/ask/{self.slug}/"
 
+    def pairs(self):
+        return [self.pair]
+
     @property
     def ready(self) -> bool:
         return self.ws is not None and not self.resuming and self.state in ("queued", "assigned")
@@ -414,7 +444,10 @@ class Asker(Client):
 
     async def send_message(self, pair, text, sent) -> bool:
         self.outstanding.append(("message", sent))
-        if not await self.send({"type": "message", "text": text}):
+        frame = {"type": "message", "text": text}
+        if sent.client_id:
+            frame["client_id"] = sent.client_id
+        if not await self.send(frame):
             sent.in_flight_at_break = True
             return False
         return True
@@ -498,6 +531,9 @@ class Helper(Client):
     def path(self):
         return "/ws/helper/"
 
+    def pairs(self):
+        return list(self.chats.values())
+
     def headers(self):
         return {"Cookie": f"sessionid={self.cookie}"}
 
@@ -548,7 +584,10 @@ class Helper(Client):
 
     async def send_message(self, pair, text, sent) -> bool:
         self.outstanding.append(("message", sent))
-        if not await self.send({"type": "message", "chat": pair.chat_id, "text": text}):
+        frame = {"type": "message", "chat": pair.chat_id, "text": text}
+        if sent.client_id:
+            frame["client_id"] = sent.client_id
+        if not await self.send(frame):
             sent.in_flight_at_break = True
             return False
         return True

@@ -83,21 +83,26 @@ class CpuMeter:
     def __init__(self, pids: dict[str, int]):
         self.pids = pids
         self.start_wall = time.monotonic()
-        self.start = {name: _cpu_or_zero(pid) for name, pid in pids.items()}
+        self.start = {name: _cpu_or_none(pid) for name, pid in pids.items()}
 
-    def read(self) -> dict[str, float]:
+    def read(self) -> dict[str, float | None]:
+        """None for a process that died (or was restarted) meanwhile."""
         wall = time.monotonic() - self.start_wall
-        return {
-            name: round((_cpu_or_zero(pid) - self.start[name]) / wall, 3) if wall > 0 else 0.0
-            for name, pid in self.pids.items()
-        }
+        shares = {}
+        for name, pid in self.pids.items():
+            used = _cpu_or_none(pid)
+            if used is None or self.start[name] is None or used < self.start[name] or wall <= 0:
+                shares[name] = None
+            else:
+                shares[name] = round((used - self.start[name]) / wall, 3)
+        return shares
 
 
-def _cpu_or_zero(pid: int) -> float:
+def _cpu_or_none(pid: int) -> float | None:
     try:
         return cpu_seconds(pid)
     except OSError:
-        return 0.0
+        return None
 
 
 # --- Processes -----------------------------------------------------------------------------------

@@ -129,13 +129,15 @@ class Cohort:
             raise RuntimeError(f"{untaken} chats not taken (helpers at capacity?)")
         await wait_until(lambda: all(p.ready for p in pairs), 30)
 
-    async def open(self, n: int, asker_urls, per_helper: int, wave: int = 50):
+    async def open(self, n: int, asker_urls, per_helper: int, wave: int = 50, on_wave=None):
         """n chats: askers queue in waves, helpers take them."""
         for start in range(0, n, wave):
             batch = [self.new_pair(asker_urls(i)) for i in range(start, min(n, start + wave))]
             await self.queue_askers(batch)
             await self.take(batch, per_helper)
             self.pairs.extend(batch)
+            if on_wave:
+                on_wave(len(self.pairs))
         return self.pairs
 
     async def settle(self, pairs=None, timeout=20.0) -> bool:

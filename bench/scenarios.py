@@ -89,6 +89,7 @@ class Run:
         self.by_hello: dict = {}
         self._pair_index = 0
         self._address = 0
+        self.background: set = set()
         self.processes: list = []
         self.cookies: dict[str, str] = {}
         self.usernames = [f"bench{i:03d}" for i in range(config.helpers)]
@@ -192,13 +193,20 @@ async def steady(run: Run, kind: str) -> dict:
         await warm_up(server)
     await asyncio.sleep(1)
     rss_before = rss_bytes(server.pid)
+    waves = []  # (chats open, RSS) after each wave of chats
     if kind == "product":
         helpers = run.helpers(n // config.per_helper, lambda j: [server.ws])
         cohort = Cohort(run, helpers)
         await cohort.connect_helpers()
-        pairs = await cohort.open(n, lambda i: [server.ws], config.per_helper)
+        pairs = await cohort.open(
+            n,
+            lambda i: [server.ws],
+            config.per_helper,
+            on_wave=lambda k: waves.append((k, rss_bytes(server.pid))),
+        )
     else:
         pairs = await open_raw_pairs(run, n, server.ws, "relay" if kind == "relay" else "pair")
+        waves.append((n, rss_bytes(server.pid)))
     load = Load(2.0, 5.0)
     for pair in pairs:
         load.add(pair)
@@ -217,7 +225,14 @@ async def steady(run: Run, kind: str) -> dict:
         "cpu": cpu,
         "machine_busy_cores": busy,
         "rss_mib": round(rss_after / 2**20, 1),
-        "rss_kib_per_chat": kib_per_chat(rss_before, rss_after, n),
+        # The cost of one more chat: RSS from the first wave of chats to all of them, under
+        # load (the first wave also pays one-off costs: imports, pools, buffers).
+        "rss_kib_per_chat": (
+            kib_per_chat(waves[0][1], rss_after, n - waves[0][0])
+            if len(waves) > 1
+            else kib_per_chat(rss_before, rss_after, n)
+        ),
+        "rss_kib_per_chat_from_idle": kib_per_chat(rss_before, rss_after, n),
         "process": server.sample(),
     }
     await load.stop()

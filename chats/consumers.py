@@ -10,6 +10,7 @@ import asyncio
 import logging
 import time
 
+from channels.consumer import get_handler_name
 from channels.db import aclose_old_connections, database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
@@ -87,6 +88,8 @@ class BaseChatConsumer(AsyncJsonWebsocketConsumer):
         _Sweeper.ensure_running()
         layer.consumers.add(self)
         layer.Watch.ensure_running()
+        layer.consumers.add(self)
+        layer.Watch.ensure_running()
 
     async def join(self, group: str):
         if group not in self.groups_joined:
@@ -117,6 +120,15 @@ class BaseChatConsumer(AsyncJsonWebsocketConsumer):
                 await self.channel_layer.group_add(group, self.channel_name)
             except Exception:
                 log.warning("could not renew a layer group; retrying at the next beat")
+
+    async def layer_rejoin(self, event):
+        """Redis came back (chats/layer.py): its groups are gone, and nudges may be missing."""
+        for group in self.groups_joined:
+            await self.channel_layer.group_add(group, self.channel_name)
+        await self.catch_up_after_outage()
+
+    async def catch_up_after_outage(self):
+        pass
 
     async def layer_rejoin(self, event):
         """Redis came back (chats/layer.py): its groups are gone, and nudges may be missing."""
@@ -298,7 +310,6 @@ class AskerConsumer(BaseChatConsumer):
         frame = event.get("asker")
         if frame is None or self.chat_id is None:
             return
-        await aclose_old_connections()
         kind = frame["type"]
         if kind == "message":
             await self._deliver(frame["id"], frame)
@@ -534,7 +545,6 @@ class HelperConsumer(ModeratorMixin, BaseChatConsumer):
         frame = event.get("helper")
         if frame is None or frame.get("chat") not in self.chats:
             return
-        await aclose_old_connections()
         if frame["type"] == "message":
             await self._deliver(frame["chat"], frame["id"], frame)
         elif frame["type"] == "ended":
@@ -547,6 +557,16 @@ class HelperConsumer(ModeratorMixin, BaseChatConsumer):
 
     async def queue_length(self, event):
         await self.send_json(protocol.queue_frame(event["service"], event["length"]))
+
+    async def catch_up_after_outage(self):
+        for chat_id in list(self.chats):
+            if await db(_own_chat_or_none)(self.helper, chat_id) is None:
+                await self._ended(protocol.ended_frame("system", chat_id=chat_id))
+            else:
+                await self._catch_up(chat_id)
+        for line in await db(services.helper_lines)(self.helper):
+            length = await db(_queue_length)(line)
+            await self.send_json(protocol.queue_frame(line.slug, length))
 
     async def catch_up_after_outage(self):
         for chat_id in list(self.chats):
@@ -583,6 +603,14 @@ def _queue_length(line) -> int:
     from .models import Chat
 
     return Chat.objects.general_queue(line.pk).count()
+
+
+def _asker_state(chat_id: int) -> dict | None:
+    """`assigned` or `position` as the asker should see it now; None once the chat has ended."""
+    from .models import Chat
+
+    chat = Chat.objects.select_related("helper").filter(pk=chat_id).first()
+    return None if chat is None else services._asker_state_frame(chat)
 
 
 def _asker_state(chat_id: int) -> dict | None:

@@ -13,6 +13,8 @@ from django.db import transaction
 
 from . import layer
 
+from . import layer
+
 log = logging.getLogger(__name__)
 
 

@@ -119,6 +119,13 @@ else:
         DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
             "pool", {"min_size": 2, "max_size": 20}
         )
+    if not DATABASES["default"].get("CONN_MAX_AGE"):
+        # Consumers reach the database through worker threads, one call at a time: a new
+        # connection per call cost more than the queries and made chats lag by seconds under
+        # load (bench/, docs/performance.md). A pool keeps a few open; tests close it.
+        DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+            "pool", {"min_size": 2, "max_size": 20}
+        )
     if env("TEST_DB_NAME", default=""):
         DATABASES["default"]["TEST"] = {"NAME": env("TEST_DB_NAME")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -148,6 +155,9 @@ CHANNEL_LAYERS = {
                         # each one fails a consumer once before the pool heals.
                         "retry": Retry(ExponentialBackoff(cap=1.0, base=0.05), 6),
                         "health_check_interval": 15,
+                        # Above channels-redis' 5 s BZPOPMIN: at redis-py 8's default (also 5 s)
+                        # an idle receive timed out now and then and closed a socket (1011).
+                        "socket_timeout": 10,
                     }
                 ],
                 "capacity": 1500,
