@@ -28,7 +28,6 @@ CLOSE_FORBIDDEN = 4403
 CLOSE_FLOOD = 4429
 
 
-
 def db(function):
     """Database work off the event loop on a pool of threads. Channels' default (one thread per
     process) queued every query of every socket behind each other: an opening burst waited
@@ -88,8 +87,6 @@ class BaseChatConsumer(AsyncJsonWebsocketConsumer):
         _Sweeper.ensure_running()
         layer.consumers.add(self)
         layer.Watch.ensure_running()
-        layer.consumers.add(self)
-        layer.Watch.ensure_running()
 
     async def join(self, group: str):
         if group not in self.groups_joined:
@@ -112,6 +109,24 @@ class BaseChatConsumer(AsyncJsonWebsocketConsumer):
                 # The layer may be down (Redis restarting); its groups expire on their own.
                 self.groups_joined.discard(group)
 
+    async def dispatch(self, message):
+        """Channels' own, less its hop to the one thread-sensitive executor to close stale
+        database connections before every frame and nudge: `db()` calls run on pool threads
+        that close their own (channels.db), and that hop was a queue of its own under load."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+    async def layer_rejoin(self, event):
+        """Redis came back (chats/layer.py): its groups are gone, and nudges may be missing."""
+        for group in self.groups_joined:
+            await self.channel_layer.group_add(group, self.channel_name)
+        await self.catch_up_after_outage()
+
+    async def catch_up_after_outage(self):
+        pass
+
     async def renew_groups(self):
         # The layer forgets a member after its group_expiry (channels-redis: 3600 s here),
         # but sockets live longer: a group session, a helper's shift. Joining again renews.
@@ -120,24 +135,6 @@ class BaseChatConsumer(AsyncJsonWebsocketConsumer):
                 await self.channel_layer.group_add(group, self.channel_name)
             except Exception:
                 log.warning("could not renew a layer group; retrying at the next beat")
-
-    async def layer_rejoin(self, event):
-        """Redis came back (chats/layer.py): its groups are gone, and nudges may be missing."""
-        for group in self.groups_joined:
-            await self.channel_layer.group_add(group, self.channel_name)
-        await self.catch_up_after_outage()
-
-    async def catch_up_after_outage(self):
-        pass
-
-    async def layer_rejoin(self, event):
-        """Redis came back (chats/layer.py): its groups are gone, and nudges may be missing."""
-        for group in self.groups_joined:
-            await self.channel_layer.group_add(group, self.channel_name)
-        await self.catch_up_after_outage()
-
-    async def catch_up_after_outage(self):
-        pass
 
     def start_heartbeat(self, touch):
         async def beat():
@@ -242,9 +239,7 @@ class AskerConsumer(BaseChatConsumer):
         if self.token_misses >= settings.CHAT_MAX_TOKEN_MISSES_PER_SOCKET:
             raise ChatError("rate_limited", "Too many unknown chats on this connection.")
         try:
-            answer = await db(services.resume_chat)(
-                frame.token, ip=services.client_ip(self.scope)
-            )
+            answer = await db(services.resume_chat)(frame.token, ip=services.client_ip(self.scope))
         except ChatError as error:
             self.token_misses += error.code == "not_found"
             raise
@@ -568,16 +563,6 @@ class HelperConsumer(ModeratorMixin, BaseChatConsumer):
             length = await db(_queue_length)(line)
             await self.send_json(protocol.queue_frame(line.slug, length))
 
-    async def catch_up_after_outage(self):
-        for chat_id in list(self.chats):
-            if await db(_own_chat_or_none)(self.helper, chat_id) is None:
-                await self._ended(protocol.ended_frame("system", chat_id=chat_id))
-            else:
-                await self._catch_up(chat_id)
-        for line in await db(services.helper_lines)(self.helper):
-            length = await db(_queue_length)(line)
-            await self.send_json(protocol.queue_frame(line.slug, length))
-
     async def helper_chat(self, event):
         """Another socket of this helper took a chat: show it here too."""
         if event["origin"] == self.channel_name or event["chat"] in self.chats:
@@ -603,14 +588,6 @@ def _queue_length(line) -> int:
     from .models import Chat
 
     return Chat.objects.general_queue(line.pk).count()
-
-
-def _asker_state(chat_id: int) -> dict | None:
-    """`assigned` or `position` as the asker should see it now; None once the chat has ended."""
-    from .models import Chat
-
-    chat = Chat.objects.select_related("helper").filter(pk=chat_id).first()
-    return None if chat is None else services._asker_state_frame(chat)
 
 
 def _asker_state(chat_id: int) -> dict | None:

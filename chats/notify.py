@@ -13,8 +13,6 @@ from django.db import transaction
 
 from . import layer
 
-from . import layer
-
 log = logging.getLogger(__name__)
 
 

@@ -119,13 +119,6 @@ else:
         DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
             "pool", {"min_size": 2, "max_size": 20}
         )
-    if not DATABASES["default"].get("CONN_MAX_AGE"):
-        # Consumers reach the database through worker threads, one call at a time: a new
-        # connection per call cost more than the queries and made chats lag by seconds under
-        # load (bench/, docs/performance.md). A pool keeps a few open; tests close it.
-        DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
-            "pool", {"min_size": 2, "max_size": 20}
-        )
     if env("TEST_DB_NAME", default=""):
         DATABASES["default"]["TEST"] = {"NAME": env("TEST_DB_NAME")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
