@@ -131,7 +131,11 @@ def console_data(helper, language: str) -> dict:
             for text in prepared.select_related("line")
         ],
         "bar_hours": sorted({1, settings.CHAT_DEFAULT_BAR_HOURS, 24 * 7, 24 * 30}),
-        "strings": console_strings(),
+        "strings": console_strings() | workflow_strings(),
+        # The helper's workflow (docs/workflow.md): the choices of a length limit and of
+        # "come back later".
+        "limit_minutes": [10, 15, 20, 30, 45, 60],
+        "come_back_days": [1, 2, 3, 7, 14, 30],
     }
 
 
@@ -165,4 +169,45 @@ def console_strings() -> dict:
         "error": _("Error: {message}"),
         "peer": _("peer helper"),
         "consult_sent": _("Sent to the helpers on duty for {line}."),
+    }
+
+
+def workflow_strings() -> dict:
+    """The console's words for transfers, capacity, limits and "come back later"."""
+    return {
+        "capacity": _("Your chats: {n} of {max}"),
+        "capacity_full": _("Your chats: {n} of {max} – full"),
+        "transfer": _("Hand over to a colleague"),
+        "transfer_to": _("Colleague on duty"),
+        "transfer_note": _("Handover note (only the colleague sees it)"),
+        "transfer_send": _("Offer the chat"),
+        "transfer_cancel": _("Withdraw the offer"),
+        "transfer_none": _("No colleague of this line is on duty."),
+        "transfer_pending": _("Offered to {name}; waiting for the answer…"),
+        "transfer_declined": _("{name} did not take the chat ({reason}); it stays with you."),
+        "reason_declined": _("declined"),
+        "reason_expired": _("no answer in time"),
+        "reason_cancelled": _("withdrawn"),
+        "transfer_offer": _("{name} offers you a chat on {line}."),
+        "transfer_offer_note": _("Handover note: {note}"),
+        "transfer_accept": _("Take the chat"),
+        "transfer_decline": _("Decline"),
+        "transferred": _("The chat went to {name}."),
+        "handover": _("Handed over by {name}. Note: {note}"),
+        "colleague": _("{name} ({role}) – chats {chats}/{max}"),
+        "colleague_paused": _("{name} ({role}) – on a break"),
+        "professional": _("professional"),
+        "limit": _("Limit the length"),
+        "limit_minutes": _("The chat ends in"),
+        "limit_set": _("Set the limit"),
+        "minutes": _("{n} min"),
+        "time_left": _("Time left: about {n} min"),
+        "come_back": _("Come back later"),
+        "come_back_days": _("Welcome back after"),
+        "come_back_send": _("Thank and end the chat"),
+        "come_back_confirm": _(
+            "End the chat kindly and pause chats from this connection for {days} days?"
+        ),
+        "ended_time_limit": _("The chat ended at its time limit."),
+        "ended_come_back_later": _("The chat ended; the asker was asked to come back later."),
     }

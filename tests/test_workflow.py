@@ -95,6 +95,8 @@ def three_helpers(make_helper):
 async def transfer_setup(open_line, three_helpers, asker_socket, helper_socket):
     peer, professional, bystander = three_helpers
     consoles = [await helper_socket(helper) for helper in three_helpers]
+    for console in consoles:
+        await next_frame(console, "follow_ups")  # the last frame of connecting: on duty now
     asker = await asker_socket(open_line)
     assert (await start(asker))["type"] == "queued"
     chat = await take(consoles[0], asker)
@@ -224,8 +226,9 @@ async def test_console_lists_colleagues_on_duty_with_their_load(
 ):
     peer, professional, bystander = three_helpers
     peer_console = await helper_socket(peer)
-    await helper_socket(professional)
-    await helper_socket(bystander)
+    for other in (professional, bystander):
+        # On duty once the console has said hello (its follow-ups come last on connect).
+        await next_frame(await helper_socket(other), "follow_ups")
     await peer_console.send_json_to({"type": "colleagues"})
     listed = await next_frame(peer_console, "colleagues")
     assert (listed["max_chats"], listed["chats"]) == (1, 0)  # the peer's own places

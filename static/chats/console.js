@@ -24,7 +24,10 @@
     queues: {}, // slug -> length
     chats: {}, // chat id -> {node, parts, lastId, service, ended}
     lastTyping: {},
-    endingByMe: {}
+    endingByMe: {},
+    colleagues: [], // the other helpers on duty for our lines (docs/workflow.md)
+    maxChats: null, // how many chats this helper may hold at once
+    offers: {} // chat id -> the node of a transfer offered to us
   };
 
   function t(key, values) {
@@ -156,6 +159,7 @@
         send({ type: "pause", paused: true });
       }
       showDuty();
+      send({ type: "colleagues" }); // our own places, and who could take a transfer
       // The server names every chat still ours; one it does not has ended meanwhile.
       Object.keys(state.chats).forEach(function (id) { state.chats[id].stale = !state.chats[id].ended; });
       setTimeout(function () {
@@ -206,7 +210,16 @@
         showTyping(frame.chat);
         break;
       case "ended":
-        chatEnded(frame.chat, frame.by);
+        chatEnded(frame.chat, frame.by, frame.reason);
+        break;
+      case "colleagues":
+      case "transfer_offer":
+      case "transfer_pending":
+      case "transfer_declined":
+      case "transfer_withdrawn":
+      case "transferred":
+      case "time_limit":
+        handleWorkflow(frame);
         break;
       case "empty":
         showAlert(t("empty", { line: lineOf(frame.service).name }));
@@ -381,6 +394,7 @@
     });
 
     state.chats[frame.chat] = { node: node, parts: parts, lastId: 0, service: frame.service, ended: false, seen: {} };
+    addWorkflow(frame);
     chatsBox.appendChild(node);
     refreshEmpty();
     parts.input.focus();
@@ -452,7 +466,7 @@
     chat.typingTimer = setTimeout(function () { chat.parts.typing.hidden = true; }, TYPING_SHOWN_MS);
   }
 
-  function chatEnded(chatId, by) {
+  function chatEnded(chatId, by, reason) {
     var chat = state.chats[chatId];
     if (!chat || chat.ended) {
       return;
@@ -465,13 +479,271 @@
       control.disabled = true;
     });
     chat.parts.ended.textContent = by === "asker" ? S.ended_asker : by === "system" ? S.ended_system : S.ended_helper;
+    if (reason && S["ended_" + reason]) {
+      chat.parts.ended.textContent = S["ended_" + reason];
+    }
     chat.parts.ended.hidden = false;
+    showCapacity();
     chat.parts.close.hidden = false;
     if (state.endingByMe[chatId]) {
       delete state.endingByMe[chatId];
       chat.parts.close.focus();
     }
   }
+
+  // --- The workflow: capacity, transfers, limits (docs/workflow.md) ---------------------------
+
+  var capacityBox = el("p", "c-capacity");
+  capacityBox.setAttribute("role", "status");
+  capacityBox.hidden = true;
+  dutyState.parentNode.insertBefore(capacityBox, dutyState.nextSibling);
+  var offersBox = el("div", "c-offers");
+  offersBox.id = "transfer-offers";
+  offersBox.setAttribute("aria-live", "polite");
+  alertBox.parentNode.insertBefore(offersBox, alertBox.nextSibling);
+
+  function openChatCount() {
+    return Object.keys(state.chats).filter(function (id) { return !state.chats[id].ended; }).length;
+  }
+
+  function showCapacity() {
+    if (state.maxChats === null) {
+      return;
+    }
+    var held = openChatCount();
+    capacityBox.textContent = t(held >= state.maxChats ? "capacity_full" : "capacity", { n: held, max: state.maxChats });
+    capacityBox.classList.toggle("c-capacity-full", held >= state.maxChats);
+    capacityBox.hidden = false;
+  }
+
+  function handleWorkflow(frame) {
+    var chat = state.chats[frame.chat];
+    switch (frame.type) {
+      case "colleagues":
+        state.colleagues = frame.colleagues || [];
+        state.maxChats = frame.max_chats;
+        showCapacity();
+        Object.keys(state.chats).forEach(function (id) { fillColleagues(state.chats[id]); });
+        break;
+      case "transfer_offer":
+        showOffer(frame);
+        break;
+      case "transfer_withdrawn":
+        dropOffer(frame.chat);
+        break;
+      case "transfer_pending":
+        if (chat && chat.transfer) {
+          chat.transfer.status.textContent = t("transfer_pending", { name: frame.to.name });
+          chat.transfer.cancel.hidden = false;
+          chat.transfer.send.disabled = true;
+        }
+        break;
+      case "transfer_declined":
+        if (chat && chat.transfer) {
+          chat.transfer.status.textContent = t("transfer_declined", {
+            name: frame.by.name,
+            reason: S["reason_" + frame.reason] || frame.reason
+          });
+          chat.transfer.cancel.hidden = true;
+          chat.transfer.send.disabled = chat.ended;
+        }
+        break;
+      case "transferred":
+        if (chat) {
+          chatEnded(frame.chat, "helper");
+          chat.parts.ended.textContent = t("transferred", { name: frame.to.name });
+        }
+        break;
+      case "time_limit":
+        if (chat) {
+          chat.endsAt = new Date(frame.ends_at);
+          showTimeLeft();
+        }
+        break;
+      default:
+        break;
+    }
+  }
+
+  function labelled(node, labelText, control, id) {
+    control.id = id;
+    var label = el("label", null, labelText);
+    label.setAttribute("for", id);
+    node.appendChild(label);
+    node.appendChild(control);
+  }
+
+  function button(text, className, onClick) {
+    var node = el("button", "c-button" + (className ? " " + className : ""), text);
+    node.type = "button";
+    node.addEventListener("click", onClick);
+    return node;
+  }
+
+  function panel(title) {
+    var details = el("details", "c-bar c-workflow");
+    details.appendChild(el("summary", null, title));
+    return details;
+  }
+
+  function addWorkflow(frame) {
+    var chat = state.chats[frame.chat];
+    dropOffer(frame.chat); // an offer we accepted (here or in another tab) is now our chat
+    var id = "chat-" + frame.chat;
+    var actions = chat.node.querySelector(".c-actions");
+    chat.timeLeft = el("p", "c-time-left");
+    chat.timeLeft.hidden = true;
+    chat.parts.ip.parentNode.appendChild(chat.timeLeft);
+    if (frame.handover) {
+      chat.parts.ip.parentNode.appendChild(
+        el("p", "c-handover", t("handover", { name: frame.handover.from.name, note: frame.handover.note || "–" }))
+      );
+    }
+
+    // Hand over to a colleague on duty for the line.
+    var transfer = panel(S.transfer);
+    chat.transfer = {
+      select: el("select"),
+      note: el("textarea", "c-note"),
+      status: el("p", "c-hint"),
+      send: button(S.transfer_send, "c-primary", function () {
+        if (!chat.transfer.select.value) {
+          return;
+        }
+        chat.transfer.status.textContent = "";
+        send({ type: "transfer", chat: frame.chat, to: Number(chat.transfer.select.value), note: chat.transfer.note.value });
+      }),
+      cancel: button(S.transfer_cancel, "", function () {
+        send({ type: "transfer_cancel", chat: frame.chat });
+      })
+    };
+    chat.transfer.note.rows = 2;
+    chat.transfer.note.maxLength = 500;
+    chat.transfer.cancel.hidden = true;
+    chat.transfer.status.setAttribute("role", "status");
+    labelled(transfer, S.transfer_to, chat.transfer.select, id + "-transfer-to");
+    labelled(transfer, S.transfer_note, chat.transfer.note, id + "-transfer-note");
+    transfer.appendChild(chat.transfer.send);
+    transfer.appendChild(chat.transfer.cancel);
+    transfer.appendChild(chat.transfer.status);
+    transfer.addEventListener("toggle", function () {
+      if (transfer.open) {
+        send({ type: "colleagues" }); // their load now, not when the console opened
+      }
+    });
+    fillColleagues(chat);
+
+    // A length limit: both sides see the time left; the service ends the chat at its time.
+    var limit = panel(S.limit);
+    var minutes = el("select");
+    data.limit_minutes.forEach(function (n) {
+      var option = el("option", null, t("minutes", { n: n }));
+      option.value = String(n);
+      minutes.appendChild(option);
+    });
+    labelled(limit, S.limit_minutes, minutes, id + "-limit");
+    limit.appendChild(button(S.limit_set, "", function () {
+      send({ type: "limit", chat: frame.chat, minutes: parseInt(minutes.value, 10) });
+    }));
+
+    // Come back later: a kind goodbye and a pause of some days.
+    var later = panel(S.come_back);
+    var days = el("select");
+    data.come_back_days.forEach(function (n) {
+      var option = el("option", null, t("days", { n: n }));
+      option.value = String(n);
+      days.appendChild(option);
+    });
+    labelled(later, S.come_back_days, days, id + "-come-back");
+    later.appendChild(button(S.come_back_send, "c-danger", function () {
+      var chosen = parseInt(days.value, 10);
+      if (window.confirm(t("come_back_confirm", { days: chosen }))) {
+        state.endingByMe[frame.chat] = true;
+        send({ type: "come_back_later", chat: frame.chat, days: chosen, topics: chosenTopics(chat.parts) });
+      }
+    }));
+
+    actions.appendChild(transfer);
+    actions.appendChild(limit);
+    actions.appendChild(later);
+    showCapacity();
+  }
+
+  function fillColleagues(chat) {
+    if (!chat.transfer) {
+      return;
+    }
+    var select = chat.transfer.select;
+    var chosen = select.value;
+    while (select.firstChild) {
+      select.removeChild(select.firstChild);
+    }
+    var fitting = state.colleagues.filter(function (colleague) {
+      return colleague.lines.indexOf(chat.service) >= 0;
+    });
+    fitting.forEach(function (colleague) {
+      var role = colleague.role === "peer" ? S.peer : S.professional;
+      var option = el("option", null, colleague.paused
+        ? t("colleague_paused", { name: colleague.name, role: role })
+        : t("colleague", { name: colleague.name, role: role, chats: colleague.chats, max: colleague.max_chats }));
+      option.value = String(colleague.id);
+      option.disabled = colleague.chats >= colleague.max_chats;
+      select.appendChild(option);
+    });
+    if (chosen) {
+      select.value = chosen;
+    }
+    if (!fitting.length) {
+      chat.transfer.status.textContent = S.transfer_none;
+    } else if (chat.transfer.status.textContent === S.transfer_none) {
+      chat.transfer.status.textContent = "";
+    }
+    chat.transfer.send.disabled = chat.ended || !fitting.length || !chat.transfer.cancel.hidden;
+  }
+
+  function showOffer(frame) {
+    dropOffer(frame.chat);
+    var box = el("div", "c-alert c-offer");
+    box.setAttribute("role", "alert");
+    box.appendChild(el("p", null, t("transfer_offer", { name: frame.from.name, line: lineOf(frame.service).name })));
+    if (frame.note) {
+      box.appendChild(el("p", "c-offer-note", t("transfer_offer_note", { note: frame.note })));
+    }
+    box.appendChild(button(S.transfer_accept, "c-primary", function () {
+      showAlert("");
+      send({ type: "transfer_accept", chat: frame.chat });
+    }));
+    box.appendChild(button(S.transfer_decline, "", function () {
+      send({ type: "transfer_decline", chat: frame.chat });
+      dropOffer(frame.chat);
+    }));
+    state.offers[frame.chat] = box;
+    offersBox.appendChild(box);
+    beep();
+  }
+
+  function dropOffer(chatId) {
+    var box = state.offers[chatId];
+    if (box) {
+      box.remove();
+      delete state.offers[chatId];
+    }
+  }
+
+  function showTimeLeft() {
+    var now = Date.now();
+    Object.keys(state.chats).forEach(function (id) {
+      var chat = state.chats[id];
+      if (!chat.endsAt || !chat.timeLeft) {
+        return;
+      }
+      var minutes = Math.max(0, Math.ceil((chat.endsAt.getTime() - now) / 60000));
+      chat.timeLeft.textContent = t("time_left", { n: minutes });
+      chat.timeLeft.hidden = chat.ended;
+    });
+  }
+
+  setInterval(showTimeLeft, 15000);
 
   // --- Consult ---------------------------------------------------------------------------------
 

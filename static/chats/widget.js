@@ -86,7 +86,24 @@
       follow_up: "Auttaja tarjosi jatkokeskustelua {when}. Kirjoita koodi muistiin: {code}",
       code_label: "Jatkokeskustelun koodi (jos sait sellaisen)",
       bad_code: "Koodia ei tunnistettu, tai se on jo käytetty.",
-      error: "Jotain meni vikaan. Yritä uudelleen."
+      error: "Jotain meni vikaan. Yritä uudelleen.",
+      estimate: "Arvioitu odotusaika {min}–{max} min. Se on arvio, ei lupaus.",
+      estimate_unknown: "Odotusaikaa ei voi juuri nyt arvioida.",
+      time_left: "Keskustelua on jäljellä noin {n} min.",
+      ended_time_limit: "Keskustelulle varattu aika päättyi.",
+      ended_come_back_later: "Auttaja lopetti keskustelun. Olet tervetullut takaisin myöhemmin.",
+      queue_full_title: "Jono on tältä päivältä täynnä",
+      next_opening: "Chat on seuraavan kerran auki {when}.",
+      other_services: "Muita palveluja, joista saat apua",
+      age_question: "Kuinka vanha olet?",
+      age_hint: "Kysymme vain ikäryhmää tilastoja varten. Muuta emme tallenna.",
+      age_under_13: "alle 13",
+      age_13_15: "13–15",
+      age_16_17: "16–17",
+      age_18_plus: "18 tai yli",
+      must_age: "Valitse ensin ikäryhmäsi.",
+      adult_line: "Tämä chat on alle 18-vuotiaille. Aikuisille on oma chat, jonne olet tervetullut:",
+      go_to_line: "Siirry palveluun {name}"
     },
     sv: {
       launcher: "Chatt",
@@ -144,7 +161,24 @@
       follow_up: "Hjälparen erbjöd en fortsatt chatt {when}. Skriv upp koden: {code}",
       code_label: "Kod för fortsatt chatt (om du fick en)",
       bad_code: "Koden kändes inte igen eller har redan använts.",
-      error: "Något gick fel. Försök igen."
+      error: "Något gick fel. Försök igen.",
+      estimate: "Uppskattad väntetid {min}–{max} min. Det är en uppskattning, inget löfte.",
+      estimate_unknown: "Väntetiden kan inte uppskattas just nu.",
+      time_left: "Det återstår ungefär {n} min av chatten.",
+      ended_time_limit: "Tiden för chatten tog slut.",
+      ended_come_back_later: "Hjälparen avslutade chatten. Du är välkommen tillbaka senare.",
+      queue_full_title: "Kön är full för i dag",
+      next_opening: "Chatten är öppen nästa gång {when}.",
+      other_services: "Andra tjänster som kan hjälpa",
+      age_question: "Hur gammal är du?",
+      age_hint: "Vi frågar bara åldersgruppen för statistik. Inget annat sparas.",
+      age_under_13: "under 13",
+      age_13_15: "13–15",
+      age_16_17: "16–17",
+      age_18_plus: "18 eller äldre",
+      must_age: "Välj först din åldersgrupp.",
+      adult_line: "Den här chatten är för dig som är under 18. Vuxna har en egen chatt, där du är välkommen:",
+      go_to_line: "Gå till {name}"
     },
     en: {
       launcher: "Chat",
@@ -202,10 +236,28 @@
       follow_up: "The helper offered a follow-up chat {when}. Write down the code: {code}",
       code_label: "Follow-up code (if you were given one)",
       bad_code: "The code was not recognised, or it has been used already.",
-      error: "Something went wrong. Please try again."
+      error: "Something went wrong. Please try again.",
+      estimate: "Estimated wait {min}–{max} min. An estimate, not a promise.",
+      estimate_unknown: "The wait cannot be estimated just now.",
+      time_left: "About {n} min left in this chat.",
+      ended_time_limit: "The time set for the chat is over.",
+      ended_come_back_later: "The helper ended the chat. You are welcome back later.",
+      queue_full_title: "The queue is full for today",
+      next_opening: "The chat is next open {when}.",
+      other_services: "Other services that can help",
+      age_question: "How old are you?",
+      age_hint: "We only ask your age group, for statistics. Nothing else is kept.",
+      age_under_13: "under 13",
+      age_13_15: "13–15",
+      age_16_17: "16–17",
+      age_18_plus: "18 or over",
+      must_age: "Please choose your age group first.",
+      adult_line: "This chat is for under-18s. Adults have their own chat, where you are welcome:",
+      go_to_line: "Go to {name}"
     }
   };
   var LOCALES = { fi: "fi-FI", sv: "sv-FI", en: "en-GB" };
+  var AGE_RANGES = ["under_13", "13_15", "16_17", "18_plus"];
 
   function pickLanguage(value) {
     var code = String(value || "").slice(0, 2).toLowerCase();
@@ -643,6 +695,7 @@
       ]));
     }
     if (line.open) {
+      var ages = line.asks_age ? ageQuestion() : null;
       var code = el("input", { type: "text", id: "va-code", className: "va-code", autocomplete: "off", maxlength: "64" });
       var checkbox = el("input", { type: "checkbox", id: "va-accept", "aria-describedby": line.rules ? "va-rules" : null });
       var problem = el("p", { className: "va-error", id: "va-accept-error", role: "alert" });
@@ -658,10 +711,21 @@
               checkbox.focus();
               return;
             }
-            startChat(line, code.value.trim());
+            var age = ages ? ages.value() : null;
+            if (ages && !age) {
+              problem.textContent = t("must_age");
+              ages.focus();
+              return;
+            }
+            if (age === "18_plus") {
+              showAdultLine(line);
+              return;
+            }
+            startChat(line, code.value.trim(), age);
           }
         },
         [
+          ages && ages.node,
           el("div", { className: "va-accept" }, [checkbox, el("label", { for: "va-accept", text: t("accept") })]),
           el("details", { className: "va-code-box" }, [
             el("summary", { text: t("code_label") }),
@@ -761,9 +825,11 @@
     send({ type: "resume", token: state.token });
   }
 
-  function startChat(line, code) {
+  function startChat(line, code, age) {
     state.view = "connecting";
     state.ended = null;
+    state.endedReason = null;
+    state.endsAt = null;
     state.referrals = [];
     state.messages = {};
     state.lastId = 0;
@@ -776,6 +842,9 @@
       var frame = { type: "start", language: config.language };
       if (code) {
         frame.code = code;
+      }
+      if (age) {
+        frame.age = age;
       }
       send(frame);
     });
@@ -796,10 +865,16 @@
         state.token = frame.token;
         store(state.slug, frame.token);
         showQueued(frame.position);
+        showEstimate(frame);
         break;
       case "position":
         showQueued(frame.position);
+        showEstimate(frame);
         afterResume();
+        break;
+      case "time_limit":
+        state.endsAt = new Date(frame.ends_at);
+        showTimeLeft();
         break;
       case "assigned":
         showAssigned(frame.helper);
@@ -820,6 +895,7 @@
         break;
       case "ended":
         state.followUp = frame.follow_up || null;
+        state.endedReason = frame.reason || null;
         showEnded(frame.by);
         break;
       case "closed":
@@ -869,6 +945,18 @@
       showEnded("system");
       return;
     }
+    if (frame.code === "queue_full" || frame.code === "over_age") {
+      forget();
+      state.token = null;
+      closeSocket();
+      setStatus("");
+      if (frame.code === "queue_full") {
+        showQueueFull(frame);
+      } else {
+        showAdultLine(state.line, frame.service);
+      }
+      return;
+    }
     if (frame.code === "blocked") {
       forget();
       state.token = null;
@@ -909,10 +997,13 @@
     ui.log = el("ol", { className: "va-messages" });
     ui.typing = el("p", { className: "va-typing", hidden: true });
     ui.position = el("p", { className: "va-position", role: "status", "aria-live": "polite" });
+    ui.estimate = el("p", { className: "va-estimate", hidden: true });
     ui.queueBox = el("div", { className: "va-queue", hidden: true }, [
       ui.position,
+      ui.estimate,
       el("p", { className: "va-hint", text: t("queued_hint") })
     ]);
+    ui.timeLeft = el("p", { className: "va-time-left", role: "status", hidden: true });
     ui.input = el("textarea", {
       id: "va-input",
       className: "va-input",
@@ -930,6 +1021,7 @@
     ui.end = el("button", { type: "button", className: "va-button va-end", text: t("end"), onclick: endChat });
     ui.body.appendChild(el("h3", { className: "va-subtitle", text: state.line.name || t("title") }));
     ui.body.appendChild(ui.queueBox);
+    ui.body.appendChild(ui.timeLeft);
     ui.body.appendChild(
       el("div", {
         className: "va-log",
@@ -1107,6 +1199,121 @@
     }
   }
 
+  // --- Honest waiting, time limits, the youth line (docs/workflow.md) -------------------------
+
+  function showEstimate(frame) {
+    if (!ui.estimate || !("estimate" in frame)) {
+      return; // a server without estimates
+    }
+    var estimate = frame.estimate;
+    ui.estimate.textContent = estimate
+      ? t("estimate", { min: estimate.min_minutes, max: estimate.max_minutes })
+      : t("estimate_unknown");
+    ui.estimate.hidden = false;
+  }
+
+  function showTimeLeft() {
+    if (!ui.timeLeft || !state.endsAt || state.view !== "chat") {
+      return;
+    }
+    var minutes = Math.max(0, Math.ceil((state.endsAt.getTime() - Date.now()) / 60000));
+    ui.timeLeft.textContent = t("time_left", { n: minutes });
+    ui.timeLeft.hidden = false;
+    clearTimeout(state.timeLeftTimer);
+    state.timeLeftTimer = setTimeout(showTimeLeft, 15000);
+  }
+
+  function ageQuestion() {
+    var inputs = [];
+    var fieldset = el("fieldset", { className: "va-age" }, [
+      el("legend", { text: t("age_question") }),
+      el("p", { className: "va-hint", text: t("age_hint") })
+    ]);
+    AGE_RANGES.forEach(function (range) {
+      var input = el("input", { type: "radio", name: "va-age", id: "va-age-" + range, value: range });
+      inputs.push(input);
+      fieldset.appendChild(el("div", { className: "va-age-choice" }, [
+        input,
+        el("label", { for: "va-age-" + range, text: t("age_" + range) })
+      ]));
+    });
+    return {
+      node: fieldset,
+      value: function () {
+        var chosen = inputs.filter(function (input) { return input.checked; })[0];
+        return chosen ? chosen.value : null;
+      },
+      focus: function () { inputs[0].focus(); }
+    };
+  }
+
+  function loadLine(slug, then) {
+    fetch(BASE + "/api/widget/?services=" + encodeURIComponent(slug) + "&language=" + config.language, {
+      credentials: "omit",
+      cache: "no-store"
+    })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (data) { then(data && data.lines && data.lines[0]); })
+      .catch(function () { then(null); });
+  }
+
+  function showAdultLine(line, service) {
+    var slug = service ? service.slug : "vakivalta";
+    state.view = "intro";
+    clearBody();
+    var heading = el("h3", { className: "va-subtitle", text: line.name });
+    ui.body.appendChild(heading);
+    ui.body.appendChild(el("p", { text: t("adult_line") }));
+    var known = state.lines.filter(function (l) { return l.slug === slug; })[0];
+    var go = el("button", {
+      type: "button",
+      className: "va-button va-primary",
+      text: t("go_to_line", { name: known ? known.name : (service && service.name) || slug }),
+      onclick: function () {
+        if (known) {
+          showIntro(known);
+          return;
+        }
+        loadLine(slug, function (found) {
+          if (found) {
+            showIntro(found);
+          } else {
+            setStatus(t("unavailable"));
+          }
+        });
+      }
+    });
+    ui.body.appendChild(go);
+    ui.body.appendChild(el("button", { type: "button", className: "va-link-button", text: "← " + t("back"), onclick: function () { showIntro(line); } }));
+    keepFocus(heading);
+  }
+
+  function showQueueFull(frame) {
+    state.view = "intro";
+    clearBody();
+    var heading = el("h3", { className: "va-subtitle", text: t("queue_full_title") });
+    ui.body.appendChild(heading);
+    ui.body.appendChild(el("p", { role: "alert", text: frame.message }));
+    ui.body.appendChild(el("p", { className: "va-line-state", text: frame.opens_at ? t("next_opening", { when: inWords(frame.opens_at) }) : t("no_opening") }));
+    var referrals = frame.referrals || [];
+    if (referrals.length) {
+      ui.body.appendChild(el("h4", { className: "va-rules-heading", text: t("other_services") }));
+      var list = el("ul", { className: "va-referrals" });
+      referrals.forEach(function (referral) {
+        var href = referral.url ? safeUrl(referral.url) : null;
+        list.appendChild(el("li", {}, [
+          href ? el("a", { href: href, target: "_blank", rel: "noopener noreferrer", text: referral.title }) : el("strong", { text: referral.title }),
+          el("span", { text: " " + referral.text })
+        ]));
+      });
+      ui.body.appendChild(list);
+    }
+    if (state.lines.length > 1) {
+      ui.body.appendChild(el("button", { type: "button", className: "va-link-button", text: "← " + t("back"), onclick: showPicker }));
+    }
+    keepFocus(heading);
+  }
+
   // --- After the chat --------------------------------------------------------------------------
 
   function showEnded(by) {
@@ -1121,7 +1328,9 @@
     clearBody();
     var heading = el("h3", { className: "va-subtitle", tabindex: "-1", text: t("ended_title") });
     ui.body.appendChild(heading);
-    ui.body.appendChild(el("p", { role: "status", text: t("ended_" + state.ended) + " " + t("erased") }));
+    var endedText = state.endedReason && S["ended_" + state.endedReason] ? t("ended_" + state.endedReason) : t("ended_" + state.ended);
+    state.endsAt = null;
+    ui.body.appendChild(el("p", { role: "status", text: endedText + " " + t("erased") }));
     if (state.followUp && state.followUp.code) {
       ui.body.appendChild(el("p", {
         className: "va-follow-up",
