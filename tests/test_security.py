@@ -29,8 +29,10 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from chats.accounts import create_coordinator
 from chats.models import Message
 from tests.conftest import ROOT, connect, next_frame, receive_nothing, session_cookie
+from tests.test_browser import browser, contexts  # noqa: F401  (fixtures)
 
 PASSWORD = "correct horse battery"
+ON_DUTY = "Päivystää"  # the console's state once its socket is open (fi)
 HELPER_IP = "198.51.100.20"
 
 
@@ -230,15 +232,15 @@ async def test_the_helper_socket_needs_a_verified_session(otp_required, helper, 
 
 @pytest.mark.django_db(transaction=True)
 async def test_logging_out_closes_that_sessions_sockets_only(helper, sockets):
-    browser, other_browser = Client(), Client()
-    await sync_to_async(browser.force_login)(helper.user)
+    this_browser, other_browser = Client(), Client()
+    await sync_to_async(this_browser.force_login)(helper.user)
     await sync_to_async(other_browser.force_login)(helper.user)
-    cookie = browser.cookies[settings.SESSION_COOKIE_NAME].value
+    cookie = this_browser.cookies[settings.SESSION_COOKIE_NAME].value
     tabs = [await sockets("/ws/helper/", cookie), await sockets("/ws/helper/", cookie)]
     elsewhere = await sockets(
         "/ws/helper/", other_browser.cookies[settings.SESSION_COOKIE_NAME].value
     )
-    await sync_to_async(browser.post)("/accounts/logout/")
+    await sync_to_async(this_browser.post)("/accounts/logout/")
     assert [await closed_with(tab) for tab in tabs] == [4403, 4403]
     assert await receive_nothing(elsewhere, ignore=("queue", "follow_ups"))
     _, connected = await connect("/ws/helper/", cookie)
@@ -665,3 +667,47 @@ async def test_markup_in_a_message_travels_as_plain_text(
     assert (await next_frame(console, "message"))["text"] == markup
     stored = await sync_to_async(lambda: Message.objects.get(chat_id=chat).text)()
     assert stored == markup  # stored as written; the pages show it as text (test above)
+
+
+# --- In a real browser: the two-step login and the admin under the strict policy ----------------
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_two_step_login_in_a_browser_then_console_and_admin_without_csp_refusals(
+    request, open_line, make_helper
+):
+    from base64 import b32decode
+
+    from tests.conftest import Daphne, server_env
+    from tests.test_browser import watch_for_alerts
+
+    helper = make_helper()
+    helper.user.is_staff = helper.user.is_superuser = True
+    helper.user.save()
+    server = Daphne(server_env(settings.REDIS_URL, OTP_REQUIRED="true")).start()
+    base = f"http://127.0.0.1:{server.port}"
+    try:
+        page = request.getfixturevalue("contexts")().new_page()  # tests/test_browser.py
+        refused = watch_for_alerts(page)
+        page.goto(base + "/console/")
+        page.locator("#id_username").fill(helper.user.username)
+        page.locator("#id_password").fill(PASSWORD)
+        page.locator("form button[type=submit]").click()
+        page.wait_for_url(base + "/accounts/2fa/setup/?next=%2Fconsole%2F")
+        assert page.locator(".otp-qr svg").is_visible()
+        key = b32decode(page.locator(".otp-secret").inner_text().replace(" ", ""))
+        code = f"{totp(key):06d}"
+        page.locator("#id_code").fill(code)
+        page.locator("form button[type=submit]").first.click()
+        page.wait_for_url(base + "/console/")
+        # The console's socket opened: a session verified in the browser passes the socket too.
+        page.locator("#duty-state", has_text=ON_DUTY).wait_for()
+        page.goto(base + "/admin/")
+        assert page.locator("#site-name").is_visible()
+        page.goto(base + "/admin/chats/serviceline/")
+        assert page.locator("#result_list").is_visible()
+        assert refused == []
+    finally:
+        server.stop()
