@@ -127,6 +127,19 @@ def test_the_counters_hold_a_keyed_hash_and_go_with_their_hour(open_line):
     assert not AddressCounter.objects.exists()
 
 
+@pytest.mark.django_db
+def test_the_first_start_of_an_hour_clears_the_past_hours(
+    open_line, django_capture_on_commit_callbacks
+):
+    now = timezone.now()
+    enqueue(now=now)
+    later = now + timedelta(hours=2)
+    with django_capture_on_commit_callbacks(execute=True):
+        enqueue(ip="203.0.113.99", now=later)
+    [left] = AddressCounter.objects.all()
+    assert left.window_start <= later < left.window_start + timedelta(hours=1)
+
+
 # --- The group chat: the same limits per session --------------------------------------------------
 
 

@@ -14,6 +14,7 @@ Nothing here imports chats at module level: chats.services imports this module.
 """
 
 import ipaddress
+import logging
 import math
 from datetime import datetime, timedelta
 from importlib import import_module
@@ -24,13 +25,15 @@ from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.sessions.backends.base import UpdateError
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import F
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare
 from django.utils.csp import CSP
 from django.utils.deprecation import MiddlewareMixin
+
+log = logging.getLogger(__name__)
 
 # --- Browser headers -------------------------------------------------------------------------
 
@@ -253,13 +256,27 @@ def bump(kind: str, hashed: str, now: datetime) -> int:
                     AddressCounter.objects.create(
                         kind=kind, address_hash=hashed, window_start=_window_start(now), count=1
                     )
-                # A new hour for this address: past hours of everyone can go.
-                AddressCounter.objects.filter(window_start__lt=_window_start(now)).delete()
+                # A new hour for this address: past hours of everyone can go, once this
+                # transaction is over (two chat starts must never wait on each other's cleanup).
+                transaction.on_commit(lambda: _forget_past_hours(now))
                 return 1
             except IntegrityError:
                 # Another process counted this address's first event of the hour just now.
                 cell.update(count=F("count") + 1)
         return cell.values_list("count", flat=True).get()
+
+
+def _forget_past_hours(now: datetime) -> None:
+    from chats.models import AddressCounter
+
+    try:
+        with transaction.atomic():
+            # Rows another process is deleting right now are its business: skip, never wait.
+            old = AddressCounter.objects.filter(window_start__lt=_window_start(now))
+            ids = list(old.select_for_update(skip_locked=True).values_list("pk", flat=True)[:1000])
+            AddressCounter.objects.filter(pk__in=ids).delete()
+    except DatabaseError:
+        log.warning("could not delete past hours' address counters; the purge will")
 
 
 def _rate_limited(message: str):
