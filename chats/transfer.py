@@ -54,7 +54,7 @@ def offer(helper: HelperProfile, chat_id: int, to: int | str, note: str = "", no
     with transaction.atomic():
         duty.lock(receiver)
         chat = (
-            Chat.objects.select_for_update()
+            Chat.objects.select_for_update(of=("self",))
             .filter(pk=chat_id, helper=helper, status=Chat.Status.ACTIVE)
             .select_related("line")
             .first()
@@ -104,7 +104,7 @@ def accept(helper: HelperProfile, chat_id: int, now=None) -> Answer:
     with transaction.atomic():
         duty.lock(helper)
         chat = (
-            Chat.objects.select_for_update()
+            Chat.objects.select_for_update(of=("self",))
             .filter(pk=chat_id, transfer_to=helper, status=Chat.Status.ACTIVE)
             .select_related("line", "helper")
             .first()
@@ -147,7 +147,7 @@ def decline(helper: HelperProfile, chat_id: int, now=None) -> None:
     now = now or timezone.now()
     with transaction.atomic():
         chat = (
-            Chat.objects.select_for_update()
+            Chat.objects.select_for_update(of=("self",))
             .filter(pk=chat_id, transfer_to=helper)
             .select_related("line", "transfer_from")
             .first()
@@ -168,7 +168,7 @@ def cancel(helper: HelperProfile, chat_id: int) -> None:
     """The offering helper takes the offer back before it is answered."""
     with transaction.atomic():
         chat = (
-            Chat.objects.select_for_update()
+            Chat.objects.select_for_update(of=("self",))
             .filter(pk=chat_id, helper=helper, transfer_to__isnull=False)
             .first()
         )
@@ -219,7 +219,7 @@ def sweep(now=None) -> int:
     ).values_list("pk", flat=True):
         with transaction.atomic():
             chat = (
-                Chat.objects.select_for_update()
+                Chat.objects.select_for_update(of=("self",))
                 .filter(pk=chat_id, transfer_to__isnull=False, transfer_offered_at__lte=stale)
                 .select_related("transfer_to")
                 .first()
