@@ -75,6 +75,17 @@ def _fresh_cache():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _fresh_channel_layer():
+    """A new channel layer for each test (each event loop): channels-redis keeps asyncio locks in
+    the layer, and one left locked by a consumer of a finished test's loop would fail every later
+    test with "bound to a different event loop"."""
+    yield
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
