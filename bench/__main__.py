@@ -113,9 +113,15 @@ async def run_all(config, results):
                 trace = traceback.format_exc()
                 log(trace)
                 results["crashes"].append(f"{name} {part or ''} crashed: {trace.splitlines()[-1]}")
-                for process in list(run.processes):
-                    run.stop(process)
+                value = None
+            await run.close_clients()
+            for process in list(run.processes):
+                run.stop(process)
+            leftovers = await run.clear_leftovers() if part in (None, "product") else None
+            if value is None:
                 continue
+            if leftovers:
+                value["leftover_rows"] = leftovers
             if part:
                 out.setdefault(name, {})[part] = value
             else:

@@ -295,6 +295,7 @@ class Client:
         self.outages: list[tuple[float, float]] = []
         self.connects = 0
         self.address: str | None = None
+        run.clients.add(self)
 
     def headers(self):
         return None
@@ -374,6 +375,7 @@ class Client:
             return False
 
     async def close(self):
+        self.run.clients.discard(self)
         self.closing = True
         if self.ws is not None:
             try:

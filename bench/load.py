@@ -140,9 +140,17 @@ class Cohort:
                 on_wave(len(self.pairs))
         return self.pairs
 
-    async def settle(self, pairs=None, timeout=20.0) -> bool:
+    async def settle(self, pairs=None, timeout=20.0, patience=180.0) -> bool:
+        """Wait until both sides of every chat agree. A server that is behind is waited for
+        while deliveries keep coming (up to `patience` s): late is not lost."""
         pairs = self.pairs if pairs is None else pairs
-        return await wait_until(lambda: all(p.converged() for p in pairs), timeout, 0.2)
+        deadline = now() + patience
+        while True:
+            before = len(self.run.recorder.samples)
+            if await wait_until(lambda: all(p.converged() for p in pairs), timeout, 0.2):
+                return True
+            if len(self.run.recorder.samples) == before or now() > deadline:
+                return False
 
     async def close(self):
         """End every chat (the helper ends it, or the asker leaves the queue), close sockets."""

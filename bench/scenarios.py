@@ -21,6 +21,7 @@ from .infra import (
     MachineMeter,
     Redis,
     log,
+    manage,
     prepare_database,
     rss_bytes,
     sleep_until,
@@ -90,6 +91,7 @@ class Run:
         self._pair_index = 0
         self._address = 0
         self.background: set = set()
+        self.clients: set = set()  # every socket still open, closed after each scenario
         self.processes: list = []
         self.cookies: dict[str, str] = {}
         self.usernames = [f"bench{i:03d}" for i in range(config.helpers)]
@@ -153,6 +155,31 @@ class Run:
             helper.cookie = self.cookies[name]
             chosen.append(helper)
         return chosen
+
+    async def close_clients(self):
+        await gather_limited([client.close() for client in list(self.clients)], 100)
+        self.by_hello.clear()
+
+    async def clear_leftovers(self) -> dict | None:
+        """Between scenarios: chats a scenario could not end (its servers were behind) would be
+        handed to the next scenario's helpers on connect. Wait a little, then delete them."""
+        rows = {}
+        for _ in range(20):
+            rows = await asyncio.to_thread(self.db.rows)
+            if not rows["chat"] and not rows["dutysession_connected"]:
+                return None
+            await asyncio.sleep(1)
+        await asyncio.to_thread(
+            manage,
+            self.db.url,
+            self.redis.url,
+            "shell",
+            "-c",
+            "from chats.models import Chat, DutySession; "
+            "Chat.objects.all().delete(); DutySession.objects.all().delete()",
+        )
+        log(f"cleared leftovers: {rows}")
+        return rows
 
     def teardown(self):
         for process in reversed(self.processes):
