@@ -61,6 +61,7 @@ async def test_helpers_actions_are_recorded_with_no_address_or_words(
     peer = await sync_to_async(make_helper)(role="peer", name="Pekka")
     professional = await sync_to_async(make_helper)(role="professional", name="Paula")
     peer_console, pro_console = await helper_socket(peer), await helper_socket(professional)
+    await next_frame(pro_console, "follow_ups")  # on duty: a colleague to hand over to
     asker = await asker_socket(open_line, ip="203.0.113.91")
     await asker.send_json_to({"type": "start", "language": "fi"})
     await next_frame(asker, "queued")

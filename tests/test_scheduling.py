@@ -68,6 +68,7 @@ async def test_at_closing_time_queued_askers_are_served_and_newcomers_are_not(
 
         traveller.move_to(helsinki(17, 59, 30))
         console = await helper_socket(await sync_to_async(make_helper)(name="Iltavuoro"))
+        await next_frame(console, "follow_ups")  # the last frame of connecting: on duty now
         # With nobody on duty half a minute before closing the second asker would have been
         # refused with queue_full (the cut-off, docs/workflow.md); a free helper takes them.
         assert (await start(second))["position"] == 2

@@ -434,6 +434,7 @@ async def test_queued_and_position_carry_an_estimated_range(
     first = await asker_socket(open_line, ip="198.51.100.1")
     assert (await start(first))["estimate"] is None  # nobody on duty: no estimate
     console = await helper_socket(await sync_to_async(make_helper)(role="peer"))
+    await next_frame(console, "follow_ups")  # the last frame of connecting: on duty now
     second = await asker_socket(open_line, ip="198.51.100.2")
     queued = await start(second)
     # One peer, free, chats of 20 min: the first asker gets the place, the second waits one.
