@@ -48,9 +48,10 @@ async def start(asker, **extra):
 async def chat_with(asker, console):
     assert (await start(asker))["type"] == "queued"
     await console.send_json_to({"type": "accept_next", "service": "vakivalta"})
-    chat = (await next_frame(console, "assigned"))["chat"]
+    got = await next_frame(console, "assigned", "error", "empty")
+    assert got["type"] == "assigned", got
     await next_frame(asker, "assigned")
-    return chat
+    return got["chat"]
 
 
 async def offer_follow_up(lines, helper, asker_socket, helper_socket, at=AT, note=None):
