@@ -617,7 +617,7 @@ async def soak(run: Run) -> dict:
     async def retire(helper: Helper, pair):
         nonlocal retired
         pair.ended = True
-        await cohort.settle([pair], timeout=10)
+        await cohort.settle([pair], timeout=10, patience=40)
         issues.update(pair.check())
         await helper.end_chat(pair)
         await wait_until(lambda: pair.asker.state == "ended", 10)

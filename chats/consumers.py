@@ -136,11 +136,25 @@ class BaseChatConsumer(AsyncJsonWebsocketConsumer):
             except Exception:
                 log.warning("could not renew a layer group; retrying at the next beat")
 
+    async def recheck_soon(self):
+        """A nudge can be dropped without any error: a server far behind fills its layer
+        inbox (`capacity`) or lets nudges expire (`expiry`), and bench/ saw the last messages of
+        a chat never arrive. With each heartbeat the socket asks itself, through its own
+        channel so it runs in turn with its other events, to read what it may have missed."""
+        try:
+            await self.channel_layer.send(self.channel_name, {"type": "chat.recheck"})
+        except Exception:
+            pass  # the layer is down: chats/layer.py catches everyone up when it is back
+
+    async def chat_recheck(self, event):
+        pass
+
     def start_heartbeat(self, touch):
         async def beat():
             while True:
                 await asyncio.sleep(settings.CHAT_HEARTBEAT_SECONDS)
                 await self.renew_groups()
+                await self.recheck_soon()
                 try:
                     alive = await db(touch)()
                 except Exception:
@@ -334,6 +348,9 @@ class AskerConsumer(BaseChatConsumer):
             self.position = state["position"]
             await self.send_json(state)
         await self._catch_up()
+
+    async def chat_recheck(self, event):
+        await self.catch_up_after_outage()  # messages, and `assigned`, `position` or `ended`
 
     async def queue_order(self, event):
         if event.get("at", 0.0) < self.order_read_at:
@@ -562,6 +579,9 @@ class HelperConsumer(ModeratorMixin, BaseChatConsumer):
         for line in await db(services.helper_lines)(self.helper):
             length = await db(_queue_length)(line)
             await self.send_json(protocol.queue_frame(line.slug, length))
+
+    async def chat_recheck(self, event):
+        await self.catch_up_after_outage()  # messages, ended chats, queue lengths
 
     async def helper_chat(self, event):
         """Another socket of this helper took a chat: show it here too."""

@@ -153,7 +153,9 @@ CHANNEL_LAYERS = {
                         "socket_timeout": 10,
                     }
                 ],
-                "capacity": 1500,
+                # All sockets of a process share one inbox: at 1500 a process a few seconds
+                # behind dropped nudges without a word (bench/, docs/performance.md).
+                "capacity": 20000,
                 "expiry": 30,
                 "group_expiry": 3600,
             },
