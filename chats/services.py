@@ -7,6 +7,7 @@ the frames its caller answers with and nudges everyone else through `notify` aft
 import hashlib
 import hmac
 import ipaddress
+import re
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from . import notify, protocol
 from .models import Bar, Chat, DutySession, HelperProfile, Message, ServiceLine
 
 TOKEN_BYTES = 24  # 192 bits
+TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,128}")
 
 
 class ChatError(Exception):
@@ -247,7 +249,10 @@ def resume_chat(token: str, now=None, ip: str | None = None) -> Answer:
     """Reattach an asker: the whole history, then where they are (position or helper)."""
     now = now or timezone.now()
     security.refuse_token_guessing(ip, now)
-    chat = Chat.objects.select_related("helper", "line").filter(token=token).first()
+    # Tokens are URL-safe base64; anything else (a NUL byte PostgreSQL would refuse) is no token.
+    chat = None
+    if TOKEN_SHAPE.fullmatch(token):
+        chat = Chat.objects.select_related("helper", "line").filter(token=token).first()
     if chat is None:
         security.count_token_miss(ip, now)
         raise ChatError("not_found", "This chat has ended or the token is unknown.")
