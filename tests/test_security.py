@@ -413,7 +413,7 @@ def test_deploy_check_is_clean_with_production_settings(tmp_path):
         env=env,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,
     )
     assert check.returncode == 0, check.stdout + check.stderr
     assert "no issues" in check.stdout
@@ -428,7 +428,7 @@ def test_deploy_check_is_clean_with_production_settings(tmp_path):
         env={**env, "DJANGO_SETTINGS_MODULE": "verkkoapu.settings"},
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,
     )
     assert shown.stdout.split() == ["31536000", "True", "True"], shown.stderr
 
