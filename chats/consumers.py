@@ -9,6 +9,7 @@ loses or reorders a message.
 import asyncio
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from channels.consumer import get_handler_name
 from channels.db import aclose_old_connections, database_sync_to_async
@@ -28,12 +29,18 @@ CLOSE_FORBIDDEN = 4403
 CLOSE_FLOOD = 4429
 
 
+# One pool of database threads per process, for the life of the process. Not the event loop's
+# default executor: a thread that dies with its loop (each test has its own) keeps its pooled
+# PostgreSQL connection checked out forever, and the pool ran dry after ~20 socket tests.
+DB_EXECUTOR = ThreadPoolExecutor(max_workers=settings.CHAT_DB_THREADS, thread_name_prefix="db")
+
+
 def db(function):
     """Database work off the event loop on a pool of threads. Channels' default (one thread per
     process) queued every query of every socket behind each other: an opening burst waited
     seconds for `queued` (bench/, docs/performance.md). Services are safe to run concurrently:
     they already are, across processes."""
-    return database_sync_to_async(function, thread_sensitive=False)
+    return database_sync_to_async(function, thread_sensitive=False, executor=DB_EXECUTOR)
 
 
 class RateLimiter:
