@@ -8,8 +8,10 @@ loses or reorders a message.
 
 import asyncio
 import logging
+import random
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 from channels.consumer import get_handler_name
 from channels.db import aclose_old_connections, database_sync_to_async
@@ -39,8 +41,29 @@ def db(function):
     """Database work off the event loop on a pool of threads. Channels' default (one thread per
     process) queued every query of every socket behind each other: an opening burst waited
     seconds for `queued` (bench/, docs/performance.md). Services are safe to run concurrently:
-    they already are, across processes."""
-    return database_sync_to_async(function, thread_sensitive=False, executor=DB_EXECUTOR)
+    they already are, across processes. The nudges the work makes are sent from the event loop
+    once it is done, in order, also when it raised (notify.collected)."""
+
+    def collecting(*args, **kwargs):
+        with notify.collected() as outbox:
+            try:
+                return function(*args, **kwargs), outbox
+            except Exception as error:
+                error.nudges = outbox
+                raise
+
+    run = database_sync_to_async(collecting, thread_sensitive=False, executor=DB_EXECUTOR)
+
+    async def call(*args, **kwargs):
+        try:
+            result, outbox = await run(*args, **kwargs)
+        except Exception as error:
+            await notify.deliver(getattr(error, "nudges", ()))
+            raise
+        await notify.deliver(outbox)
+        return result
+
+    return call
 
 
 class RateLimiter:
@@ -134,6 +157,12 @@ class BaseChatConsumer(AsyncJsonWebsocketConsumer):
     async def catch_up_after_outage(self):
         pass
 
+    def renew_seconds(self) -> float:
+        """A quarter of the layer's group_expiry: renewing is a Redis write per group, so not
+        at every heartbeat (it was, and cost a busy process a tenth of its time)."""
+        expiry = getattr(self.channel_layer, "group_expiry", None)
+        return expiry / 4 if expiry else float("inf")
+
     async def renew_groups(self):
         # The layer forgets a member after its group_expiry (channels-redis: 3600 s here),
         # but sockets live longer: a group session, a helper's shift. Joining again renews.
@@ -158,9 +187,14 @@ class BaseChatConsumer(AsyncJsonWebsocketConsumer):
 
     def start_heartbeat(self, touch):
         async def beat():
+            renewed = time.time()
             while True:
-                await asyncio.sleep(settings.CHAT_HEARTBEAT_SECONDS)
-                await self.renew_groups()
+                # ±20 %: sockets opened together (an opening, a reconnect after a restart)
+                # drift apart instead of beating in step, which made a busy process stutter.
+                await asyncio.sleep(settings.CHAT_HEARTBEAT_SECONDS * random.uniform(0.8, 1.2))
+                if time.time() - renewed >= self.renew_seconds():
+                    renewed = time.time()
+                    await self.renew_groups()
                 await self.recheck_soon()
                 try:
                     alive = await db(touch)()
@@ -210,6 +244,7 @@ class AskerConsumer(BaseChatConsumer):
         self.chat_id = None
         self.last_seq = 0
         self.position = None
+        self.assigned = None  # the last `assigned` frame sent: a nudge and a recheck both bring it
         self.order_read_at = 0.0
         self.token_misses = 0
         await self.accept()
@@ -271,6 +306,7 @@ class AskerConsumer(BaseChatConsumer):
         for out in answer.frames:
             await self.send_json(out)
         self.position = answer.frames[-1].get("position")
+        self.assigned = next((f for f in answer.frames if f["type"] == "assigned"), None)
         # Anything posted between reading the history and joining the group.
         await self._catch_up()
 
@@ -331,11 +367,10 @@ class AskerConsumer(BaseChatConsumer):
             await self._deliver(frame["id"], frame)
         elif kind == "ended":
             await self._ended(frame)
+        elif kind == "assigned":
+            await self._assigned(frame)
         else:
-            if kind == "assigned":
-                await self.leave(notify.queue_group(self.slug))
-                self.position = None
-            elif kind == "position":
+            if kind == "position":
                 await self.join(notify.queue_group(self.slug))
                 self.position = frame["position"]
             await self.send_json(frame)
@@ -347,17 +382,28 @@ class AskerConsumer(BaseChatConsumer):
         if state is None:  # the chat ended meanwhile
             await self._ended(protocol.ended_frame("system"))
             return
-        if state["type"] == "assigned" and self.position is not None:
-            await self.leave(notify.queue_group(self.slug))
-            self.position = None
-            await self.send_json(state)
+        if state["type"] == "assigned":
+            await self._assigned(state)
         elif state["type"] == "position" and state["position"] != self.position:
             self.position = state["position"]
             await self.send_json(state)
         await self._catch_up()
 
+    async def _assigned(self, frame):
+        if self.position is None and frame == self.assigned:
+            return  # already told, and not back in the queue since
+        await self.leave(notify.queue_group(self.slug))
+        self.position, self.assigned = None, frame
+        await self.send_json(frame)
+
     async def chat_recheck(self, event):
-        await self.catch_up_after_outage()  # messages, and `assigned`, `position` or `ended`
+        """Messages, and `assigned`, `position` or `ended`. A chat under way costs one glance
+        at its row when nothing was missed; a queued asker's place is counted again."""
+        if self.chat_id is None:
+            return
+        if self.position is None and await db(_chat_is_at)(self.chat_id, self.last_seq):
+            return
+        await self.catch_up_after_outage()
 
     async def queue_order(self, event):
         if event.get("at", 0.0) < self.order_read_at:
@@ -368,7 +414,11 @@ class AskerConsumer(BaseChatConsumer):
             if position != self.position:
                 self.position = position
                 out = protocol.position_frame(position)
-                out["estimate"] = await db(waiting.estimate_for_slug)(self.slug, position)
+                if event.get("pace"):
+                    pace = waiting.Pace(**event["pace"])
+                    out["estimate"] = waiting.estimate_field(position, pace)
+                else:
+                    out["estimate"] = await db(waiting.estimate_for_slug)(self.slug, position)
                 await self.send_json(out)
 
     async def queue_length(self, event):
@@ -588,7 +638,17 @@ class HelperConsumer(ModeratorMixin, BaseChatConsumer):
             await self.send_json(protocol.queue_frame(line.slug, length))
 
     async def chat_recheck(self, event):
-        await self.catch_up_after_outage()  # messages, ended chats, queue lengths
+        """Messages, ended chats, queue lengths: one query for all the helper's chats, one
+        for the queues, and more only for a chat that is behind or gone."""
+        glance = await db(_glance)(self.helper, list(self.chats))
+        for chat_id in list(self.chats):
+            if chat_id not in glance.last_seqs:
+                if await db(_own_chat_or_none)(self.helper, chat_id) is None:
+                    await self._ended(protocol.ended_frame("system", chat_id=chat_id))
+            elif glance.last_seqs[chat_id] > self.chats[chat_id]:
+                await self._catch_up(chat_id)
+        for slug, length in glance.queues.items():
+            await self.send_json(protocol.queue_frame(slug, length))
 
     async def helper_chat(self, event):
         """Another socket of this helper took a chat: show it here too."""
@@ -623,6 +683,34 @@ def _asker_state(chat_id: int) -> dict | None:
 
     chat = Chat.objects.select_related("helper").filter(pk=chat_id).first()
     return None if chat is None else services._asker_state_frame(chat)
+
+
+def _chat_is_at(chat_id: int, seq: int) -> bool:
+    """Is the chat under way with nothing past `seq`? (False: gone, queued, or behind.)"""
+    from .models import Chat
+
+    row = Chat.objects.filter(pk=chat_id).values_list("status", "last_seq").first()
+    return row is not None and row[0] == Chat.Status.ACTIVE and row[1] <= seq
+
+
+@dataclass
+class _Glance:
+    last_seqs: dict  # chat id -> last seq, for the helper's chats still active and theirs
+    queues: dict  # line slug -> queue length, for the helper's lines
+
+
+def _glance(helper, chat_ids: list[int]) -> _Glance:
+    from django.db.models import Count, Q
+
+    from .models import Chat
+
+    mine = Chat.objects.active().filter(pk__in=chat_ids, helper_id=helper.pk)
+    waiting = Q(chats__status=Chat.Status.QUEUED, chats__follow_up__isnull=True)
+    lines = helper.lines.filter(active=True).annotate(waiting=Count("chats", filter=waiting))
+    return _Glance(
+        dict(mine.values_list("pk", "last_seq")) if chat_ids else {},
+        dict(lines.values_list("slug", "waiting")),
+    )
 
 
 def _own_chat_or_none(helper, chat_id):

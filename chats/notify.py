@@ -6,6 +6,8 @@ says "something new". A lost nudge costs a reconnect and a `resume`, never a mes
 
 import hashlib
 import logging
+import threading
+from contextlib import contextmanager
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -45,8 +47,30 @@ def group_session(session_id: int) -> str:
     return f"groupchat.{session_id}"
 
 
+_local = threading.local()
+
+
+@contextmanager
+def collected():
+    """Nudges of the code inside are kept in a list instead of sent: consumers run database
+    work on pool threads (consumers.db) and send the list from the event loop afterwards.
+    Sending from the thread held it, and its database connection, until the event loop got
+    round to the send: under load that wait capped a process's messages per second."""
+    outbox: list[tuple[str, dict]] = []
+    previous = getattr(_local, "outbox", None)
+    _local.outbox = outbox
+    try:
+        yield outbox
+    finally:
+        _local.outbox = previous
+
+
 def _send(group: str, event: dict) -> None:
     def send():
+        outbox = getattr(_local, "outbox", None)
+        if outbox is not None:
+            outbox.append((group, event))
+            return
         if not layer.available():
             return  # just failed: skip rather than hold the database thread in retries
         try:
@@ -60,17 +84,26 @@ def _send(group: str, event: dict) -> None:
     transaction.on_commit(send)
 
 
+async def deliver(outbox) -> None:
+    """Send what `collected` kept, in order."""
+    for group, event in outbox:
+        await _asend(group, event)
+
+
 def chat(chat_id: int, *, asker: dict | None = None, helper: dict | None = None, seq=None) -> None:
     """Tell both sides of a chat: `asker` goes to the asker's socket, `helper` to the helper's."""
     _send(chat_group(chat_id), {"type": "chat.event", "asker": asker, "helper": helper, "seq": seq})
 
 
-def queue_changed(slug: str, order: list[int] | None, length: int, at: float = 0.0) -> None:
+def queue_changed(
+    slug: str, order: list[int] | None, length: int, at: float = 0.0, pace: dict | None = None
+) -> None:
     """The line's queue changed: helpers get the length, waiting askers the new order (`at`:
-    when it was read; askers ignore a reading older than one they already have)."""
+    when it was read; askers ignore a reading older than one they already have) and the line's
+    pace, from which each works out its own wait estimate (chats/waiting.py)."""
     _send(helpers_group(slug), {"type": "queue.length", "service": slug, "length": length})
     if order is not None:
-        _send(queue_group(slug), {"type": "queue.order", "order": order, "at": at})
+        _send(queue_group(slug), {"type": "queue.order", "order": order, "at": at, "pace": pace})
 
 
 def helper(helper_id: int, event_type: str, **payload) -> None:

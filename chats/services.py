@@ -4,17 +4,19 @@ Consumers call these through `database_sync_to_async`; tests call them directly.
 the frames its caller answers with and nudges everyone else through `notify` after commit.
 """
 
+import dataclasses
 import hashlib
 import hmac
 import ipaddress
 import re
 import secrets
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -108,9 +110,15 @@ def _queue_changed(line: ServiceLine, *, positions_moved: bool) -> None:
     """
 
     def send():
+        from . import waiting  # waiting builds on this module
+
         at = time.time()
         order = queue_order(line.pk)
-        notify.queue_changed(line.slug, order if positions_moved else None, len(order), at=at)
+        if not positions_moved:
+            notify.queue_changed(line.slug, None, len(order), at=at)
+            return
+        pace = dataclasses.asdict(waiting.cached_pace(line))
+        notify.queue_changed(line.slug, order, len(order), at=at, pace=pace)
 
     transaction.on_commit(send)
 
@@ -316,38 +324,78 @@ def post_message(
     """Store a message with the chat's next sequence number, then nudge both sides.
 
     A resend with a `client_id` already stored returns the stored message: a client that lost
-    the echo to a dropped connection can resend safely.
+    the echo to a dropped connection can resend safely. A helper may write only in an active
+    chat of their own.
     """
     now = now or timezone.now()
+    fields = {"sender": sender, "text": text, "sent_at": now, "client_id": client_id}
+    try:
+        if connection.vendor == "postgresql":
+            message = _store_in_one_statement(chat_id, helper, fields)
+        else:
+            message = _store_in_a_transaction(chat_id, helper, fields)
+    except IntegrityError:
+        # The client_id is stored already (message_client_id_unique): this is a resend.
+        message = None
+    if message is None:
+        stored = Message.objects.filter(chat_id=chat_id, client_id=client_id, sender=sender)
+        if helper is not None:
+            stored = stored.filter(chat__helper_id=helper.pk)
+        if client_id and (found := stored.first()) is not None:
+            return found
+        missing = "This chat is not yours." if helper is not None else "This chat has ended."
+        raise ChatError("not_found", missing)
+    notify.chat(
+        chat_id,
+        asker=message_frame(message),
+        helper=message_frame(message, chat_id=chat_id),
+        seq=message.seq,
+    )
+    return message
+
+
+def _writable(chat_id: int, helper: HelperProfile | None) -> Q:
+    if helper is None:
+        return Q(pk=chat_id)
+    return Q(pk=chat_id, helper_id=helper.pk, status=Chat.Status.ACTIVE)
+
+
+# The next number and the message in one round trip: the UPDATE locks the chat's row, so
+# concurrent writers of one chat take numbers in turn; a duplicate client_id fails the whole
+# statement, number included. It is every message's path, and the database's round trips were
+# most of its cost (bench/, docs/performance.md).
+_STORE_SQL = """
+WITH numbered AS (
+    UPDATE {chat} SET last_seq = last_seq + 1 WHERE {where} RETURNING id, last_seq
+)
+INSERT INTO {message} (chat_id, seq, sender, text, sent_at, client_id)
+SELECT id, last_seq, %s, %s, %s, %s FROM numbered
+RETURNING id, seq
+"""
+
+
+def _store_in_one_statement(chat_id, helper, fields) -> Message | None:
+    where, params = "id = %s", [chat_id]
+    if helper is not None:
+        where += " AND helper_id = %s AND status = %s"
+        params += [helper.pk, Chat.Status.ACTIVE]
+    sql = _STORE_SQL.format(chat=Chat._meta.db_table, message=Message._meta.db_table, where=where)
+    # Inside a caller's transaction a failed statement must not abort the rest of it.
+    guard = transaction.atomic() if connection.in_atomic_block else nullcontext()
+    with guard, connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *fields.values()])
+        row = cursor.fetchone()
+    return None if row is None else Message(pk=row[0], chat_id=chat_id, seq=row[1], **fields)
+
+
+def _store_in_a_transaction(chat_id, helper, fields) -> Message | None:
     with transaction.atomic():
-        chat = Chat.objects.select_for_update().filter(pk=chat_id).first()
+        chat = Chat.objects.select_for_update().filter(_writable(chat_id, helper)).first()
         if chat is None:
-            raise ChatError("not_found", "This chat has ended.")
-        if helper is not None and (
-            chat.helper_id != helper.pk or chat.status != Chat.Status.ACTIVE
-        ):
-            raise ChatError("not_found", "This chat is not yours.")
-        if client_id is not None:
-            stored = Message.objects.filter(chat=chat, client_id=client_id).first()
-            if stored is not None:
-                return stored
+            return None
         chat.last_seq += 1
         Chat.objects.filter(pk=chat.pk).update(last_seq=chat.last_seq)
-        message = Message.objects.create(
-            chat=chat,
-            seq=chat.last_seq,
-            sender=sender,
-            text=text,
-            sent_at=now,
-            client_id=client_id,
-        )
-        notify.chat(
-            chat.pk,
-            asker=message_frame(message),
-            helper=message_frame(message, chat_id=chat.pk),
-            seq=message.seq,
-        )
-    return message
+        return Message.objects.create(chat=chat, seq=chat.last_seq, **fields)
 
 
 def system_message(chat: Chat, text_fn) -> Message:

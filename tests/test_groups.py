@@ -56,6 +56,13 @@ async def join(socket, nickname, **extra):
     return await next_frame(socket, "joined", "closed", "error")
 
 
+async def participants_become(socket, count, timeout=3):
+    """The participant count `socket` is shown reaches `count` (any earlier counts pass)."""
+    while (await next_frame(socket, "participants", timeout=timeout))["participants"] != count:
+        pass
+    return True
+
+
 async def moderate(console, session):
     await console.send_json_to({"type": "group_join", "service": "unichat"})
     joined = await next_frame(console, "group_joined", "error")
@@ -195,7 +202,10 @@ async def test_kicked_participant_is_closed_and_refused_with_any_nickname(
     await console.send_json_to({"type": "group_kick", "session": session.pk, "nickname": "peikko"})
     assert (await next_frame(troll, "error"))["code"] == "kicked"
     assert (await troll.receive_output(timeout=3))["type"] == "websocket.close"
-    assert (await next_frame(other, "participants"))["participants"] == 2
+    # The count after the kick. With the pub/sub layer a count from just before `other` joined
+    # may reach it first (its process got the nudge after it joined): each frame is the count
+    # at its moment, and the last one holds.
+    assert await participants_become(other, 2)
 
     again = await group_socket("203.0.113.66")
     assert (await join(again, "Ihan Uusi Nimi"))["code"] == "kicked"
@@ -289,6 +299,8 @@ async def test_sockets_stay_in_the_room_longer_than_the_layers_group_expiry(
     import time_machine
     from channels.layers import get_channel_layer
 
+    if not hasattr(get_channel_layer(), "group_expiry"):
+        pytest.skip("the pub/sub layer keeps groups in each process: they never expire")
     settings.CHAT_HEARTBEAT_SECONDS = 0.05
     monkeypatch.setattr(get_channel_layer(), "group_expiry", 60)
     session = await sync_to_async(schedule)(moderators=[moderator])

@@ -133,37 +133,45 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
-CHANNEL_LAYERS = {
-    "default": (
-        # capacity: the default 100 drops events under a burst; the layer's pool must exceed the
-        # consumers one process holds, or they fail once it is exhausted (redis-py 8 caps at 100).
-        {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {
-                "hosts": [
-                    {
-                        "address": REDIS_URL,
-                        "max_connections": 1000,
-                        # After a Redis restart every pooled socket is dead: without retries
-                        # each one fails a consumer once before the pool heals.
-                        "retry": Retry(ExponentialBackoff(cap=1.0, base=0.05), 6),
-                        "health_check_interval": 15,
-                        # Above channels-redis' 5 s BZPOPMIN: at redis-py 8's default (also 5 s)
-                        # an idle receive timed out now and then and closed a socket (1011).
-                        "socket_timeout": 10,
-                    }
-                ],
-                # All sockets of a process share one inbox: at 1500 a process a few seconds
-                # behind dropped nudges without a word (bench/, docs/performance.md).
-                "capacity": 20000,
-                "expiry": 30,
-                "group_expiry": 3600,
-            },
-        }
-        if REDIS_URL
-        else {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1500}}
-    )
+# The Redis channel layer: "pubsub" (Redis PUBLISH/SUBSCRIBE; one round trip per nudge, groups
+# held by each process) or "core" (channels-redis' lists and sorted sets). bench/ measured both:
+# docs/performance.md.
+REDIS_LAYER = env("REDIS_LAYER", default="pubsub")
+_redis_host = {
+    "address": REDIS_URL,
+    # The layer's pool must exceed the consumers one process holds, or they fail once it is
+    # exhausted (redis-py 8 caps at 100).
+    "max_connections": 1000,
+    # After a Redis restart every pooled socket is dead: without retries each one fails a
+    # consumer once before the pool heals.
+    "retry": Retry(ExponentialBackoff(cap=1.0, base=0.05), 6),
+    "health_check_interval": 15,
+    # Above channels-redis' 5 s BZPOPMIN: at redis-py 8's default (also 5 s) an idle receive
+    # timed out now and then and closed a socket (1011).
+    "socket_timeout": 10,
 }
+if not REDIS_URL:
+    _layer = {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1500}}
+elif REDIS_LAYER == "pubsub":
+    _layer = {
+        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+        "CONFIG": {"hosts": [_redis_host]},
+    }
+elif REDIS_LAYER == "core":
+    _layer = {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {
+            "hosts": [_redis_host],
+            # All sockets of a process share one inbox: at 1500 a process a few seconds behind
+            # dropped nudges without a word; the default 100 drops them in any burst.
+            "capacity": 20000,
+            "expiry": 30,
+            "group_expiry": 3600,
+        },
+    }
+else:
+    raise ImproperlyConfigured(f"REDIS_LAYER must be pubsub or core, not {REDIS_LAYER!r}")
+CHANNEL_LAYERS = {"default": _layer}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
