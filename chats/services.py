@@ -201,8 +201,8 @@ def enqueue_asker(
     waiting.refuse_if_full(line, status, language, now)
     with transaction.atomic():
         chat = create_queued_chat(line, language=language, ip=ip, now=now)
-        stats.increment(line.pk, _day(now), "contact", "first")
-        youth.count_age(line, age, now)
+        transaction.on_commit(lambda: stats.increment(line.pk, _day(now), "contact", "first"))
+        transaction.on_commit(lambda: youth.count_age(line, age, now))
         _queue_changed(line, positions_moved=False)
     position = position_of(chat)
     queued = protocol.queued_frame(chat.token, position)
@@ -236,7 +236,9 @@ def create_queued_chat(line: ServiceLine, *, language: str, ip: str | None, now)
         queued_at=max(now, tail) if tail else now,
         asker_seen_at=now,
     )
-    stats.increment(line.pk, _day(now), "chats_started")
+    # Counted once the chat is committed, not while holding the line's lock: the counter row is
+    # shared by every start of the line, and counting inside made an opening burst queue twice.
+    transaction.on_commit(lambda: stats.increment(line.pk, _day(now), "chats_started"))
     return chat
 
 

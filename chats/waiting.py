@@ -189,7 +189,7 @@ def outlook(line: ServiceLine, now: datetime | None = None, status=None) -> Outl
 
 def refuse_if_full(line: ServiceLine, status: hours.Status, language: str, now: datetime) -> None:
     """`queue_full`, with the next opening and other services, past the cut-off."""
-    if outlook(line, now, status).accepting:
+    if outlook(line, now, status).accepting:  # fresh: a refusal on a stale pace is not fair
         return
     opens_at = scheduling.line_status(line, status.closes_at).opens_at if status.closes_at else None
     with translation.override(language):
