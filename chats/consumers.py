@@ -406,6 +406,11 @@ class AskerConsumer(BaseChatConsumer):
         await self.catch_up_after_outage()
 
     async def queue_order(self, event):
+        if self.position is None:
+            # Not waiting (taken): an order read before the take may still be on its way, and
+            # must not put the asker back in the queue (bench: an asker told `assigned` twice).
+            # Back in the queue, a `position` event comes first and sets a place again.
+            return
         if event.get("at", 0.0) < self.order_read_at:
             return  # an older reading of the queue, overtaken on its way here
         self.order_read_at = event.get("at", 0.0)
