@@ -49,14 +49,17 @@ def test_no_environment_runs_on_sqlite_and_the_in_memory_layer():
 
 
 def test_urls_switch_to_postgresql_and_channels_redis():
-    loaded = settings_with(
-        DATABASE_URL="postgres://app@db:5432/verkkoapu", REDIS_URL="redis://cache:6379/1"
-    )
+    urls = {"DATABASE_URL": "postgres://app@db:5432/verkkoapu", "REDIS_URL": "redis://cache:6379/1"}
+    loaded = settings_with(**urls)
     assert loaded["db"] == "django.db.backends.postgresql"
-    assert loaded["layer"] == "channels_redis.core.RedisChannelLayer"
-    # The pool must outgrow redis-py's default of 100 and the queue its capacity of 100.
+    # Pub/sub by default (docs/architecture.md); the pool must outgrow redis-py's 100.
+    assert loaded["layer"] == "channels_redis.pubsub.RedisPubSubChannelLayer"
     assert loaded["hosts"][0]["max_connections"] >= 1000
-    assert loaded["capacity"] >= 1000
+    # The core layer on request, with an inbox far above its default capacity of 100.
+    core = settings_with(**urls, REDIS_LAYER="core")
+    assert core["layer"] == "channels_redis.core.RedisChannelLayer"
+    assert core["hosts"][0]["max_connections"] >= 1000 and core["capacity"] >= 1000
+    assert "REDIS_LAYER must be pubsub or core" in settings_with(**urls, REDIS_LAYER="x")["error"]
 
 
 def test_production_requires_a_secret_key_and_sets_secure_cookies():
