@@ -80,10 +80,29 @@ class Watch:
                 missed = True
                 continue
             if missed or (known is not None and run_id != known):
+                if not await cls.round_trip():
+                    missed = True
+                    continue  # Redis answers, but the layer does not carry yet: poll again
                 missed, skip_until = False, 0.0
                 log.warning("Redis answers again; every consumer re-joins its groups")
                 await cls.rejoin_all()
             known = run_id
+
+    @classmethod
+    async def round_trip(cls) -> bool:
+        """Does a message sent through the layer come back? Redis may answer a command before
+        the layer's own subscriber connection is back (the pub/sub layer reconnects it on its
+        next read): catching up before that would miss what is said in between."""
+        from channels.layers import get_channel_layer
+
+        channel_layer = get_channel_layer()
+        try:
+            probe = await channel_layer.new_channel("layer-probe.")
+            await channel_layer.send(probe, {"type": "layer.probe"})
+            await asyncio.wait_for(channel_layer.receive(probe), POLL_SECONDS)
+            return True
+        except Exception:
+            return False
 
     @classmethod
     async def rejoin_all(cls):
