@@ -419,11 +419,8 @@ class AskerConsumer(BaseChatConsumer):
             if position != self.position:
                 self.position = position
                 out = protocol.position_frame(position)
-                if event.get("pace"):
-                    pace = waiting.Pace(**event["pace"])
-                    out["estimate"] = waiting.estimate_field(position, pace)
-                else:
-                    out["estimate"] = await db(waiting.estimate_for_slug)(self.slug, position)
+                # Every order carries the line's pace (services.announce_queue): no query here.
+                out["estimate"] = waiting.estimate_field(position, waiting.Pace(**event["pace"]))
                 await self.send_json(out)
 
     async def queue_length(self, event):
@@ -451,12 +448,11 @@ class HelperConsumer(ModeratorMixin, BaseChatConsumer):
         self.start_heartbeat(self._beat)
         await self.join(notify.login_session(self.session_key))
         await self.join(notify.helper_group(self.helper.pk))
-        lines = await db(services.helper_lines)(self.helper)
-        for line in lines:
-            await self.join(notify.helpers_group(line.slug))
-        for line in lines:
-            length = await db(_queue_length)(line)
-            await self.send_json(protocol.queue_frame(line.slug, length))
+        queues = (await db(_glance)(self.helper, [])).queues  # the helper's lines
+        for slug in queues:
+            await self.join(notify.helpers_group(slug))
+        for slug, length in queues.items():
+            await self.send_json(protocol.queue_frame(slug, length))
         for chat in await db(services.helper_chats)(self.helper):
             await self._open_chat(await db(services.helper_chat_answer)(chat))
         await self.follow_ups_changed({})
@@ -633,18 +629,12 @@ class HelperConsumer(ModeratorMixin, BaseChatConsumer):
         await self.send_json(protocol.queue_frame(event["service"], event["length"]))
 
     async def catch_up_after_outage(self):
-        for chat_id in list(self.chats):
-            if await db(_own_chat_or_none)(self.helper, chat_id) is None:
-                await self._ended(protocol.ended_frame("system", chat_id=chat_id))
-            else:
-                await self._catch_up(chat_id)
-        for line in await db(services.helper_lines)(self.helper):
-            length = await db(_queue_length)(line)
-            await self.send_json(protocol.queue_frame(line.slug, length))
+        await self.chat_recheck({"type": "chat.recheck"})
 
     async def chat_recheck(self, event):
-        """Messages, ended chats, queue lengths: one query for all the helper's chats, one
-        for the queues, and more only for a chat that is behind or gone."""
+        """Messages, ended chats, queue lengths, after a heartbeat or a layer outage: one query
+        for all the helper's chats, one for the queues, and more only for a chat that is behind
+        or gone."""
         glance = await db(_glance)(self.helper, list(self.chats))
         for chat_id in list(self.chats):
             if chat_id not in glance.last_seqs:
@@ -674,12 +664,6 @@ def _helper_of(user):
     from .models import HelperProfile
 
     return HelperProfile.objects.filter(user=user).first()
-
-
-def _queue_length(line) -> int:
-    from .models import Chat
-
-    return Chat.objects.general_queue(line.pk).count()
 
 
 def _asker_state(chat_id: int) -> dict | None:

@@ -276,7 +276,7 @@ def sweep(now=None) -> dict:
                 continue
             released += 1
             order = services.queue_order(row.line_id)
-            notify.queue_changed(row.line.slug, order, len(order))
+            services.announce_queue(row.line, positions_moved=True)
             notify.chat(row.chat_id, asker=protocol.position_frame(order.index(row.chat_id) + 1))
     CodeGuess.objects.filter(window_start__lt=now - _guess_window()).delete()
     return {"expired": expired, "released": released}

@@ -101,7 +101,7 @@ def position_of(chat: Chat) -> int:
     return ahead.count() + 1
 
 
-def _queue_changed(line: ServiceLine, *, positions_moved: bool) -> None:
+def announce_queue(line: ServiceLine, *, positions_moved: bool) -> None:
     """Helpers get the queue's length; waiting askers, when places moved, the order.
 
     Read after the commit and stamped: of two takes committed at once, each reading inside its
@@ -203,7 +203,7 @@ def enqueue_asker(
         chat = create_queued_chat(line, language=language, ip=ip, now=now)
         transaction.on_commit(lambda: stats.increment(line.pk, _day(now), "contact", "first"))
         transaction.on_commit(lambda: youth.count_age(line, age, now))
-        _queue_changed(line, positions_moved=False)
+        announce_queue(line, positions_moved=False)
     position = position_of(chat)
     queued = protocol.queued_frame(chat.token, position)
     queued["estimate"] = waiting.estimate_for(line, position)  # addition: a range, or null
@@ -356,10 +356,12 @@ def post_message(
     return message
 
 
-def _writable(chat_id: int, helper: HelperProfile | None) -> Q:
+def _writable(chat_id: int, helper: HelperProfile | None) -> dict:
+    """The chat row a message may go to, as column = value (both store paths use it): the
+    helper's own active chat; any chat for the asker and the service, who come by token."""
     if helper is None:
-        return Q(pk=chat_id)
-    return Q(pk=chat_id, helper_id=helper.pk, status=Chat.Status.ACTIVE)
+        return {"id": chat_id}
+    return {"id": chat_id, "helper_id": helper.pk, "status": Chat.Status.ACTIVE}
 
 
 # The next number and the message in one round trip: the UPDATE locks the chat's row, so
@@ -377,10 +379,9 @@ RETURNING id, seq
 
 
 def _store_in_one_statement(chat_id, helper, fields) -> Message | None:
-    where, params = "id = %s", [chat_id]
-    if helper is not None:
-        where += " AND helper_id = %s AND status = %s"
-        params += [helper.pk, Chat.Status.ACTIVE]
+    writable = _writable(chat_id, helper)
+    where = " AND ".join(f"{connection.ops.quote_name(column)} = %s" for column in writable)
+    params = list(writable.values())
     sql = _STORE_SQL.format(chat=Chat._meta.db_table, message=Message._meta.db_table, where=where)
     # Inside a caller's transaction a failed statement must not abort the rest of it.
     guard = transaction.atomic() if connection.in_atomic_block else nullcontext()
@@ -392,7 +393,7 @@ def _store_in_one_statement(chat_id, helper, fields) -> Message | None:
 
 def _store_in_a_transaction(chat_id, helper, fields) -> Message | None:
     with transaction.atomic():
-        chat = Chat.objects.select_for_update().filter(_writable(chat_id, helper)).first()
+        chat = Chat.objects.select_for_update().filter(**_writable(chat_id, helper)).first()
         if chat is None:
             return None
         chat.last_seq += 1
@@ -407,10 +408,6 @@ def system_message(chat: Chat, text_fn) -> Message:
 
 
 # --- Helper side -------------------------------------------------------------------------------
-
-
-def helper_lines(helper: HelperProfile) -> list[ServiceLine]:
-    return list(helper.lines.filter(active=True))
 
 
 def accept_next(helper: HelperProfile, slug: str, now=None) -> Answer:
@@ -449,7 +446,7 @@ def accept_next(helper: HelperProfile, slug: str, now=None) -> Answer:
             notify.chat(
                 chat.pk, asker=protocol.asker_assigned_frame(helper.display_name, helper.role)
             )
-            _queue_changed(line, positions_moved=True)
+            announce_queue(line, positions_moved=True)
             followups.claimed(helper, chat)
             audit.record(helper, audit.Action.CHAT_TAKEN, line=line, now=now)
         return helper_chat_answer(chat)
@@ -556,7 +553,7 @@ def end_chat(
                 frame=protocol.transfer_withdrawn_frame(chat_id),
             )
         if was_queued:
-            _queue_changed(chat.line, positions_moved=True)
+            announce_queue(chat.line, positions_moved=True)
     return True
 
 
@@ -729,5 +726,5 @@ def requeue(chat: Chat, now=None) -> bool:
             ),
         )
         notify.chat(chat.pk, asker=position_frame(chat))
-        _queue_changed(chat.line, positions_moved=True)
+        announce_queue(chat.line, positions_moved=True)
     return True

@@ -151,15 +151,9 @@ def estimate_field(position: int, pace: Pace) -> dict | None:
     return None if found is None else {"min_minutes": found[0], "max_minutes": found[1]}
 
 
-def estimate_for(line: ServiceLine, position: int, *, cached=False) -> dict | None:
+def estimate_for(line: ServiceLine, position: int) -> dict | None:
     """The `estimate` field of `queued` and `position` frames."""
-    return estimate_field(position, cached_pace(line) if cached else pace_of(line))
-
-
-def estimate_for_slug(slug: str, position: int) -> dict | None:
-    """For an asker's socket, which knows only its line's slug (cached per process)."""
-    line = ServiceLine.objects.filter(slug=slug).first()
-    return None if line is None else estimate_for(line, position, cached=True)
+    return estimate_field(position, pace_of(line))
 
 
 @dataclass(frozen=True)

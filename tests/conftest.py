@@ -89,6 +89,81 @@ def _fresh_channel_layer():
     channel_layers.backends.clear()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _pool_closed_before_the_test_database_goes(django_db_setup):
+    """PostgreSQL's connection pool keeps sessions open, and a test database with sessions
+    cannot be dropped: it was left behind after every run."""
+    yield
+    from django.db import connections
+
+    for connection in connections.all(initialized_only=True):
+        if getattr(connection, "pool", None) is not None:
+            connection.close_pool()
+
+
+@pytest.fixture(autouse=True)
+def _database_work_settled(request):
+    """A transactional test ends with a flush (TRUNCATE on PostgreSQL), which waits for every
+    other open transaction on the test database. Work the test's sockets left on the database
+    threads finishes first; a transaction still open after that is a leak, and fails the test
+    with what it was doing, instead of hanging the suite (CI once hung here for an hour)."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or not marker.kwargs.get("transaction"):
+        yield
+        return
+    request.getfixturevalue("transactional_db")  # set up before, so torn down after this
+    yield
+    stuck = _drain_database_threads()
+    leftover = _open_transactions() if on_postgres() else []
+    if stuck or leftover:
+        pytest.fail(
+            "database work still going on after the test:\n"
+            + "\n".join(stuck)
+            + "".join(f"\nopen transaction (ended now): {row}" for row in leftover)
+        )
+
+
+def _drain_database_threads(timeout=20.0) -> list[str]:
+    """Wait until every thread of consumers.DB_EXECUTOR is free; the stacks of any that aren't."""
+    import threading
+    import traceback
+
+    from chats.consumers import DB_EXECUTOR
+
+    workers = settings.CHAT_DB_THREADS  # what DB_EXECUTOR was made with
+    barrier = threading.Barrier(workers + 1)
+    for _ in range(workers):  # each job blocks until all have started: one on every thread
+        DB_EXECUTOR.submit(barrier.wait, timeout)
+    try:
+        barrier.wait(timeout)
+        return []
+    except threading.BrokenBarrierError:
+        frames = sys._current_frames()
+        return [
+            f"thread {thread.name} busy:\n" + "".join(traceback.format_stack(frames[thread.ident]))
+            for thread in threading.enumerate()
+            if thread.name.startswith("db") and thread.ident in frames
+        ]
+
+
+def _open_transactions() -> list[tuple]:
+    """Other sessions on the test database idle inside a transaction for seconds: nothing the
+    project does leaves one so. They are ended, so that the flush and the later tests go on."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid, state, application_name, left(query, 200) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            " AND state LIKE 'idle in transaction%%'"
+            " AND state_change < now() - interval '5 seconds'"
+        )
+        rows = cursor.fetchall()
+        for pid, *_ in rows:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+    return rows
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -128,7 +128,13 @@ REDIS_URL = env("REDIS_URL", default="")
 # one, else the local memory of the only process.
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # redis-py waits forever by default: a Redis that stops answering would hold the
+            # calling thread (and whatever it holds) instead of failing the request.
+            "OPTIONS": {"socket_timeout": 5, "socket_connect_timeout": 2},
+        }
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
