@@ -95,6 +95,11 @@ def position_of(chat: Chat) -> int:
 
     if reserved := followups.reserved_position(chat):
         return reserved  # a follow-up waits in its helper's own queue
+    return general_position(chat)
+
+
+def general_position(chat: Chat) -> int:
+    """The place of a chat in its line's general queue (not a follow-up's)."""
     ahead = Chat.objects.general_queue(chat.line_id).filter(
         Q(queued_at__lt=chat.queued_at) | Q(queued_at=chat.queued_at, pk__lt=chat.pk)
     )
@@ -113,10 +118,11 @@ def announce_queue(line: ServiceLine, *, positions_moved: bool) -> None:
         from . import waiting  # waiting builds on this module
 
         at = time.time()
-        order = queue_order(line.pk)
-        if not positions_moved:
-            notify.queue_changed(line.slug, None, len(order), at=at)
+        if not positions_moved:  # a newcomer at the end: only the length changed
+            length = Chat.objects.general_queue(line.pk).count()
+            notify.queue_changed(line.slug, None, length, at=at)
             return
+        order = queue_order(line.pk)
         pace = dataclasses.asdict(waiting.cached_pace(line))
         notify.queue_changed(line.slug, order, len(order), at=at, pace=pace)
 
@@ -198,15 +204,15 @@ def enqueue_asker(
     if not status.open:
         return Answer([protocol.closed_frame(status.opens_at)])
     youth.refuse_adult(line, age, language)
-    waiting.refuse_if_full(line, status, language, now)
+    pace = waiting.refuse_if_full(line, status, language, now)
     with transaction.atomic():
         chat = create_queued_chat(line, language=language, ip=ip, now=now)
         transaction.on_commit(lambda: stats.increment(line.pk, _day(now), "contact", "first"))
         transaction.on_commit(lambda: youth.count_age(line, age, now))
         announce_queue(line, positions_moved=False)
-    position = position_of(chat)
+    position = general_position(chat)
     queued = protocol.queued_frame(chat.token, position)
-    queued["estimate"] = waiting.estimate_for(line, position)  # addition: a range, or null
+    queued["estimate"] = waiting.estimate_field(position, pace)  # addition: a range, or null
     return Answer([queued], chat.pk, chat=chat)
 
 

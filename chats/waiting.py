@@ -181,10 +181,12 @@ def outlook(line: ServiceLine, now: datetime | None = None, status=None) -> Outl
     return Outlook(status, queue_length, pace, accepting, estimate)
 
 
-def refuse_if_full(line: ServiceLine, status: hours.Status, language: str, now: datetime) -> None:
-    """`queue_full`, with the next opening and other services, past the cut-off."""
-    if outlook(line, now, status).accepting:  # fresh: a refusal on a stale pace is not fair
-        return
+def refuse_if_full(line: ServiceLine, status: hours.Status, language: str, now: datetime) -> Pace:
+    """`queue_full`, with the next opening and other services, past the cut-off; else the
+    line's pace, read now, for the newcomer's estimate."""
+    found = outlook(line, now, status)  # fresh: a refusal on a stale pace is not fair
+    if found.accepting:
+        return found.pace
     opens_at = scheduling.line_status(line, status.closes_at).opens_at if status.closes_at else None
     with translation.override(language):
         message = _(

@@ -90,15 +90,22 @@ def _fresh_channel_layer():
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _pool_closed_before_the_test_database_goes(django_db_setup):
-    """PostgreSQL's connection pool keeps sessions open, and a test database with sessions
-    cannot be dropped: it was left behind after every run."""
+def _pool_closed_before_the_test_database_goes(django_db_setup, django_db_blocker):
+    """PostgreSQL's connection pool, and the sync threads' connections, keep sessions open, and
+    a test database with sessions cannot be dropped: it was left behind after every run."""
     yield
-    from django.db import connections
+    if not on_postgres():
+        return
+    from django.db import connection
 
-    for connection in connections.all(initialized_only=True):
-        if getattr(connection, "pool", None) is not None:
-            connection.close_pool()
+    with django_db_blocker.unblock():
+        connection.close_pool()
+        with connection.cursor() as cursor:  # the run is over: end what other threads hold
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        connection.close()
 
 
 @pytest.fixture(autouse=True)
