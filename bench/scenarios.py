@@ -645,6 +645,8 @@ async def soak(run: Run) -> dict:
         while running:
             due = [p for p in list(helper.chats.values()) if p.retire_at <= now() and not p.ended]
             for pair in due:
+                if not running:
+                    break
                 await retire(helper, pair)
             await asyncio.sleep(1)
 
@@ -672,7 +674,11 @@ async def soak(run: Run) -> dict:
         samples.append(sample)
         log(f"soak minute {minute}: {sample}")
     running = False
-    for task in churners:
+    # A retirement under way finishes: cancelled halfway, its newcomer's chat was queued but
+    # not yet in the cohort, so nothing ended it (the full run of 23:09 counted it as a row
+    # left behind).
+    _, unfinished = await asyncio.wait(churners, timeout=60)
+    for task in unfinished:
         task.cancel()
     await asyncio.gather(*churners, return_exceptions=True)
     await load.stop()
