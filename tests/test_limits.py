@@ -140,6 +140,25 @@ def test_the_first_start_of_an_hour_clears_the_past_hours(
     assert left.window_start <= later < left.window_start + timedelta(hours=1)
 
 
+@pytest.mark.django_db
+def test_a_refused_first_start_of_an_hour_leaves_the_clearing_to_the_next(
+    open_line, settings, django_capture_on_commit_callbacks
+):
+    now = timezone.now()
+    enqueue(now=now)
+    later = now + timedelta(hours=3)
+    settings.CHAT_MAX_STARTS_PER_HOUR = 0
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(ChatError):
+        enqueue(ip="203.0.113.98", now=later)  # refused: its transaction, and clearing, undone
+    settings.CHAT_MAX_STARTS_PER_HOUR = 10
+    with django_capture_on_commit_callbacks(execute=True):
+        enqueue(ip="203.0.113.99", now=later)
+    assert all(
+        left.window_start <= later < left.window_start + timedelta(hours=1)
+        for left in AddressCounter.objects.all()
+    )
+
+
 # --- The group chat: the same limits per session --------------------------------------------------
 
 

@@ -264,30 +264,33 @@ def bump(kind: str, hashed: str, now: datetime) -> int:
             [kind, hashed, connection.ops.adapt_datetimefield_value(window)],
         )
         (count,) = cursor.fetchone()
-    global _forgotten_for
     if window != _forgotten_for:
         # A new hour in this process: past hours of everyone can go, once this transaction is
         # over (two chat starts must never wait on each other's cleanup). Once per hour and
-        # process, not per address: a burst of new addresses ran it for each of them.
-        _forgotten_for = window
+        # process, not per address: a burst of new addresses ran it for each of them. Marked
+        # done only when it ran: a refused start rolls back and leaves it to the next.
         transaction.on_commit(lambda: _forget_past_hours(now))
     return count
 
 
-_forgotten_for: datetime | None = None
+_forgotten_for: datetime | None = None  # the hour whose past this process last cleared
 
 
 def _forget_past_hours(now: datetime) -> None:
     from chats.models import AddressCounter
 
+    global _forgotten_for
+    window = _window_start(now)
     try:
         with transaction.atomic():
             # Rows another process is deleting right now are its business: skip, never wait.
-            old = AddressCounter.objects.filter(window_start__lt=_window_start(now))
+            old = AddressCounter.objects.filter(window_start__lt=window)
             ids = list(old.select_for_update(skip_locked=True).values_list("pk", flat=True)[:1000])
             AddressCounter.objects.filter(pk__in=ids).delete()
     except DatabaseError:
         log.warning("could not delete past hours' address counters; the purge will")
+        return
+    _forgotten_for = window
 
 
 def _rate_limited(message: str):
