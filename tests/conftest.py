@@ -100,11 +100,7 @@ def _pool_closed_before_the_test_database_goes(django_db_setup, django_db_blocke
 
     with django_db_blocker.unblock():
         connection.close_pool()
-        with connection.cursor() as cursor:  # the run is over: end what other threads hold
-            cursor.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
+        _end_other_sessions()  # the run is over: end what other threads hold
         connection.close()
 
 
@@ -156,14 +152,20 @@ def _drain_database_threads(timeout=20.0) -> list[str]:
 def _open_transactions() -> list[tuple]:
     """Other sessions on the test database idle inside a transaction for seconds: nothing the
     project does leaves one so. They are ended, so that the flush and the later tests go on."""
+    return _end_other_sessions(
+        " AND state LIKE 'idle in transaction%%' AND state_change < now() - interval '5 seconds'"
+    )
+
+
+def _end_other_sessions(condition: str = "") -> list[tuple]:
+    """End the other sessions on the test database (those matching `condition`); what each
+    was: pid, state, application name, last query."""
     from django.db import connection
 
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT pid, state, application_name, left(query, 200) FROM pg_stat_activity"
-            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            " AND state LIKE 'idle in transaction%%'"
-            " AND state_change < now() - interval '5 seconds'"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()" + condition
         )
         rows = cursor.fetchall()
         for pid, *_ in rows:
