@@ -1,4 +1,5 @@
-"""`python -m bench run [--quick] [--soak-minutes N] [--only steady,ceiling,burst,faults,soak]`.
+"""`python -m bench run [--quick] [--soak-minutes N] [--only steady,ceiling,burst,faults,soak]
+[--faults redis_restart,helper_network,postgres_cut,daphne_sigkill]`.
 
 Exit status: 0 when no message was lost, duplicated or reordered and no asker was lost or taken
 twice (timings never fail a run); 1 otherwise, or when the benchmark could not run at all.
@@ -28,6 +29,9 @@ def main(argv=None) -> int:
     run.add_argument(
         "--only", help="comma-separated scenarios: " + ",".join(scenarios.Config.scenarios)
     )
+    run.add_argument(
+        "--faults", help="comma-separated faults: " + ",".join(scenarios.Config.faults)
+    )
     run.add_argument("--chats", type=int, help="chats in the steady, fault and soak scenarios")
     run.add_argument("--seconds", type=float, help="steady measurement window")
     run.add_argument("--db-options", help="query string for the servers' DATABASE_URL")
@@ -39,6 +43,8 @@ def main(argv=None) -> int:
         config = replace(config, soak_minutes=args.soak_minutes)
     if args.only:
         config = replace(config, scenarios=tuple(args.only.split(",")))
+    if args.faults:
+        config = replace(config, faults=tuple(args.faults.split(",")))
     if args.chats:
         config = replace(
             config,

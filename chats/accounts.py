@@ -2,7 +2,10 @@
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import translation
 
 from .models import HelperProfile, ServiceLine
 
@@ -33,6 +36,20 @@ def _new_user(username: str, password: str):
     if not password:
         raise AccountError("The password cannot be empty.")
     return User.objects.create_user(username=username, password=password)
+
+
+def password_warnings(password: str, user) -> list[str]:
+    """What AUTH_PASSWORD_VALIDATORS say of the password just set (empty when it passes).
+
+    The contract's commands take any password and never stop on these: an operator scripting
+    a set-up gets the account, and a warning on stderr to change a weak password in admin.
+    """
+    try:
+        with translation.override("en"):  # as the rest of the commands' output
+            validate_password(password, user)
+    except ValidationError as error:
+        return [f"Weak password: {message} Change it in admin." for message in error.messages]
+    return []
 
 
 @transaction.atomic

@@ -1,5 +1,6 @@
 """The skeleton: settings from the environment, the seeded lines, the set-up commands, the API."""
 
+import io
 import json
 import subprocess
 import sys
@@ -109,6 +110,23 @@ def test_createhelper_makes_a_helper_without_admin_access():
     assert set(helper.lines.values_list("slug", flat=True)) == {"vakivalta", "ero"}
     assert helper.user.check_password("pw-123456789")
     assert not helper.user.is_staff
+
+
+@pytest.mark.django_db
+def test_a_weak_password_is_taken_with_a_warning_and_a_strong_one_silently():
+    """The commands never stop on the password validators (scripts set up with any password),
+    but an operator is told which rules a password breaks."""
+    out, err = io.StringIO(), io.StringIO()
+    call_command("createcoordinator", "kim", "--password", "12345", stdout=out, stderr=err)
+    assert get_user_model().objects.get(username="kim").check_password("12345")
+    assert "Weak password" in err.getvalue() and "too short" in err.getvalue()
+    assert "entirely numeric" in err.getvalue()
+    err = io.StringIO()
+    call_command(
+        "createhelper", "anna", "--password", "kahvi-ja-pulla-42", "--role", "peer",
+        "--display-name", "Anna", "--service", "ero", stdout=out, stderr=err,
+    )  # fmt: skip
+    assert err.getvalue() == ""
 
 
 @pytest.mark.django_db

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from chats.accounts import AccountError, create_coordinator
+from chats.accounts import AccountError, create_coordinator, password_warnings
 
 
 class Command(BaseCommand):
@@ -12,7 +12,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, username, password, **options):
         try:
-            create_coordinator(username, password)
+            user = create_coordinator(username, password)
         except AccountError as error:
             raise CommandError(str(error)) from None
+        for warning in password_warnings(password, user):
+            self.stderr.write(self.style.WARNING(warning))
         self.stdout.write(self.style.SUCCESS(f"Coordinator {username!r} created."))

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from chats.accounts import AccountError, create_helper
+from chats.accounts import AccountError, create_helper, password_warnings
 
 
 class Command(BaseCommand):
@@ -18,5 +18,7 @@ class Command(BaseCommand):
             helper = create_helper(username, password, role, display_name, service)
         except AccountError as error:
             raise CommandError(str(error)) from None
+        for warning in password_warnings(password, helper.user):
+            self.stderr.write(self.style.WARNING(warning))
         lines = ", ".join(helper.lines.values_list("slug", flat=True))
         self.stdout.write(self.style.SUCCESS(f"Helper {username!r} ({role}) created for {lines}."))
