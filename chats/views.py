@@ -105,6 +105,7 @@ def console_data(helper, language: str) -> dict:
     prepared = PreparedText.objects.filter(active=True).filter(
         Q(line__isnull=True) | Q(line__in=lines)
     )
+    follow_up_times = rota.follow_up_times(helper)
     return {
         "helper": {"name": helper.display_name, "role": helper.role},
         "lines": [
@@ -116,6 +117,9 @@ def console_data(helper, language: str) -> dict:
                     for topic in line.topics.all()
                     if topic.active
                 ],
+                # The times `end` may offer a follow-up at (docs/follow-ups.md); empty without
+                # a booked shift of the line, and the console then says to book one.
+                "follow_up_times": [protocol.iso(at) for at in follow_up_times.get(line.pk, [])],
             }
             for line in lines
         ],
@@ -169,6 +173,11 @@ def console_strings() -> dict:
         "error": _("Error: {message}"),
         "peer": _("peer helper"),
         "consult_sent": _("Sent to the helpers on duty for {line}."),
+        "follow_up_offered": _("Follow-up offered for {when}; the asker got a code for it."),
+        "follow_up_refused": _(
+            "The follow-up could not be offered, so the chat is still open. Choose a later time in "
+            "one of your booked shifts of this line."
+        ),
     }
 
 

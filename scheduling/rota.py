@@ -149,6 +149,33 @@ def current_and_next_shift(
     return current, upcoming
 
 
+FOLLOW_UP_DAYS = 28
+FOLLOW_UP_STEP = timedelta(minutes=30)
+
+
+def follow_up_times(
+    helper: HelperProfile, now: datetime | None = None
+) -> dict[int, list[datetime]]:
+    """When the helper may offer a follow-up, by line id: each half hour of their own shifts.
+
+    Their booked shifts of the coming four weeks, back-to-back ones joined, future times only:
+    what `chats.followups.offer` accepts, on the half hours a person would name.
+    """
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    times = defaultdict(list)
+    # From yesterday: a shift booked over midnight may still be under way.
+    first, last = today - timedelta(days=1), today + timedelta(days=FOLLOW_UP_DAYS - 1)
+    for shift in helper_shifts(helper, first, last):
+        # Step in UTC: aware arithmetic in Helsinki time would add wall-clock minutes.
+        at, end = shift.start.astimezone(hours.UTC), shift.end.astimezone(hours.UTC)
+        while at < end:
+            if at > now:
+                times[shift.line.pk].append(at.astimezone(hours.HELSINKI))
+            at += FOLLOW_UP_STEP
+    return dict(times)
+
+
 # --- On duty now -------------------------------------------------------------------------------
 
 

@@ -1,10 +1,16 @@
 """The console's own frames (`notice`, `consult`) and the pages that feed the two UIs."""
 
+from datetime import date, datetime, timedelta
+
 import pytest
+import time_machine
 from asgiref.sync import sync_to_async
 from django.test import Client
 
 from chats.models import PreparedText
+from scheduling.hours import HELSINKI
+from scheduling.models import ShiftBooking
+from scheduling.services import book_shift, get_slot
 from tests.conftest import next_frame, receive_nothing
 
 NOT_A_MESSAGE = ("queue", "follow_ups", "typing")
@@ -166,3 +172,49 @@ def test_console_sends_anonymous_visitors_to_login(lines):
     response = Client().get("/console/")
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
+
+
+def test_console_offers_follow_up_times_only_in_the_helpers_own_future_shifts(lines, make_helper):
+    wednesday = date(2027, 3, 3)
+    anna = make_helper(services=("vakivalta", "ero"), name="Anna")
+    other = make_helper(services=("vakivalta",), name="Olli")
+    with time_machine.travel(datetime(2027, 3, 3, 12, 10, tzinfo=HELSINKI), tick=False):
+        book_shift(anna, "vakivalta", wednesday, "12-14")  # under way: 12:00 has passed
+        book_shift(anna, "vakivalta", wednesday, "14-16")  # back to back: one shift 12–16
+        book_shift(anna, "vakivalta", wednesday + timedelta(days=27), "16-18")
+        book_shift(anna, "vakivalta", wednesday + timedelta(days=28), "16-18")  # 5th week
+        book_shift(anna, "ero", wednesday + timedelta(days=1), "12-14")
+        book_shift(other, "vakivalta", wednesday + timedelta(days=1), "14-16")
+        # Bookings book_shift refuses: a past day, and a line Anna no longer serves.
+        for line, day in (
+            (lines["vakivalta"], wednesday - timedelta(days=1)),
+            (lines["paihteet"], wednesday),
+        ):
+            ShiftBooking.objects.create(slot=get_slot(line, "16-18"), day=day, helper=anna)
+        client = Client()
+        client.force_login(anna.user)
+
+        data = client.get("/console/").context["console_data"]
+
+    times = {line["slug"]: line["follow_up_times"] for line in data["lines"]}
+    assert set(times) == {"vakivalta", "ero"}
+    assert times["vakivalta"] == [
+        "2027-03-03T12:30:00+02:00",
+        "2027-03-03T13:00:00+02:00",
+        "2027-03-03T13:30:00+02:00",
+        "2027-03-03T14:00:00+02:00",
+        "2027-03-03T14:30:00+02:00",
+        "2027-03-03T15:00:00+02:00",
+        "2027-03-03T15:30:00+02:00",
+        # Four weeks on, after the change to summer time.
+        "2027-03-30T16:00:00+03:00",
+        "2027-03-30T16:30:00+03:00",
+        "2027-03-30T17:00:00+03:00",
+        "2027-03-30T17:30:00+03:00",
+    ]
+    assert times["ero"] == [
+        "2027-03-04T12:00:00+02:00",
+        "2027-03-04T12:30:00+02:00",
+        "2027-03-04T13:00:00+02:00",
+        "2027-03-04T13:30:00+02:00",
+    ]

@@ -2,8 +2,9 @@
  * The helper console (/console/): lines and their queues, chats side by side, prepared texts,
  * consult notes among the helpers on duty. Plain JavaScript, no build step.
  *
- * Data from the page: #console-data (json_script) has the lines with their topics, the prepared
- * texts and the words that change with state; everything else is in the template's markup.
+ * Data from the page: #console-data (json_script) has the lines with their topics and follow-up
+ * times, the prepared texts and the words that change with state; everything else is in the
+ * template's markup.
  * Every text from the socket is put on the page as text, never as HTML.
  */
 (function () {
@@ -27,7 +28,10 @@
     endingByMe: {},
     colleagues: [], // the other helpers on duty for our lines (docs/workflow.md)
     maxChats: null, // how many chats this helper may hold at once
-    offers: {} // chat id -> the node of a transfer offered to us
+    offers: {}, // chat id -> the node of a transfer offered to us
+    // Chats ended with a follow-up whose answer has not come, in the order sent: `bad_follow_up`
+    // names no chat, and the server answers one socket's frames in order.
+    followUpsAsked: []
   };
 
   function t(key, values) {
@@ -58,6 +62,21 @@
       : date.toLocaleTimeString(document.documentElement.lang || "fi", {
           hour: "2-digit",
           minute: "2-digit",
+          timeZone: "Europe/Helsinki"
+        });
+  }
+
+  function dayAndTime(iso) {
+    var date = new Date(iso);
+    return isNaN(date.getTime())
+      ? ""
+      : date.toLocaleString(document.documentElement.lang || "fi", {
+          weekday: "short",
+          day: "numeric",
+          month: "numeric",
+          hour: "2-digit",
+          minute: "2-digit",
+          hour12: false,
           timeZone: "Europe/Helsinki"
         });
   }
@@ -153,6 +172,7 @@
     ws.onopen = function () {
       state.connected = true;
       state.retries = 0;
+      state.followUpsAsked = []; // answers to the old socket's frames never come
       showAlert("");
       if (state.paused) {
         // A new connection starts on duty; keep the break the helper chose.
@@ -210,7 +230,7 @@
         showTyping(frame.chat);
         break;
       case "ended":
-        chatEnded(frame.chat, frame.by, frame.reason);
+        chatEnded(frame.chat, frame.by, frame.reason, frame.follow_up);
         break;
       case "colleagues":
       case "transfer_offer":
@@ -232,7 +252,11 @@
         addConsult(frame);
         break;
       case "error":
-        showAlert(t("error", { message: frame.message }));
+        if (frame.code === "bad_follow_up" && state.followUpsAsked.length) {
+          followUpRefused(state.followUpsAsked.shift(), frame.message);
+        } else {
+          showAlert(t("error", { message: frame.message }));
+        }
         break;
       default:
         break;
@@ -303,7 +327,9 @@
       topics: node.querySelector(".c-topic-list"),
       ended: node.querySelector(".c-ended"),
       close: node.querySelector(".c-close"),
-      barHours: node.querySelector(".c-bar-hours")
+      barHours: node.querySelector(".c-bar-hours"),
+      followUp: node.querySelector(".c-follow-up-at"),
+      followUpError: node.querySelector(".c-follow-up-error")
     };
     node.id = id;
     node.setAttribute("aria-labelledby", id + "-title");
@@ -315,6 +341,9 @@
     node.querySelector(".c-compose-label").setAttribute("for", id + "-input");
     parts.barHours.id = id + "-bar";
     node.querySelector(".c-bar-label").setAttribute("for", id + "-bar");
+    parts.followUp.id = id + "-follow-up";
+    node.querySelector(".c-follow-up-label").setAttribute("for", id + "-follow-up");
+    fillFollowUpTimes(node, parts, line);
 
     line.topics.forEach(function (topic) {
       var box = el("div", "c-topic");
@@ -377,8 +406,18 @@
       }
     });
     node.querySelector(".c-end").addEventListener("click", function () {
+      var end = { type: "end", chat: frame.chat, topics: chosenTopics(parts) };
+      if (parts.followUp.value) {
+        end.follow_up_at = parts.followUp.value;
+      }
+      parts.followUpError.hidden = true;
       state.endingByMe[frame.chat] = true;
-      send({ type: "end", chat: frame.chat, topics: chosenTopics(parts) });
+      if (send(end) && end.follow_up_at) {
+        state.followUpsAsked.push(frame.chat);
+      }
+    });
+    parts.followUp.addEventListener("change", function () {
+      parts.followUpError.hidden = true;
     });
     node.querySelector(".c-bar-button").addEventListener("click", function () {
       var hours = parseInt(parts.barHours.value, 10);
@@ -398,6 +437,36 @@
     chatsBox.appendChild(node);
     refreshEmpty();
     parts.input.focus();
+  }
+
+  // The half hours of the helper's own booked shifts of the line (docs/follow-ups.md). A time
+  // that passed since the page loaded is left out; the server has the last word on the rest.
+  function fillFollowUpTimes(node, parts, line) {
+    var now = Date.now();
+    var times = (line.follow_up_times || []).filter(function (iso) {
+      return new Date(iso).getTime() > now;
+    });
+    times.forEach(function (iso) {
+      var option = el("option", null, dayAndTime(iso));
+      option.value = iso;
+      parts.followUp.appendChild(option);
+    });
+    // No booked shift, nothing to choose: say how to get one instead of an empty list.
+    node.querySelector(".c-follow-up-label").hidden = !times.length;
+    parts.followUp.hidden = !times.length;
+    node.querySelector(".c-follow-up-none").hidden = times.length > 0;
+  }
+
+  function followUpRefused(chatId, message) {
+    var chat = state.chats[chatId];
+    if (!chat || chat.ended) {
+      showAlert(t("error", { message: message }));
+      return;
+    }
+    delete state.endingByMe[chatId];
+    chat.parts.followUpError.textContent = S.follow_up_refused + " " + t("error", { message: message });
+    chat.parts.followUpError.hidden = false;
+    chat.parts.followUp.focus();
   }
 
   function chosenTopics(parts) {
@@ -466,7 +535,8 @@
     chat.typingTimer = setTimeout(function () { chat.parts.typing.hidden = true; }, TYPING_SHOWN_MS);
   }
 
-  function chatEnded(chatId, by, reason) {
+  function chatEnded(chatId, by, reason, followUp) {
+    state.followUpsAsked = state.followUpsAsked.filter(function (id) { return id !== chatId; });
     var chat = state.chats[chatId];
     if (!chat || chat.ended) {
       return;
@@ -482,6 +552,11 @@
     if (reason && S["ended_" + reason]) {
       chat.parts.ended.textContent = S["ended_" + reason];
     }
+    // The helper gets the time only: the code exists in the asker's `ended` frame alone.
+    if (followUp && followUp.at) {
+      chat.parts.ended.textContent += " " + t("follow_up_offered", { when: dayAndTime(followUp.at) });
+    }
+    chat.parts.followUpError.hidden = true;
     chat.parts.ended.hidden = false;
     showCapacity();
     chat.parts.close.hidden = false;
