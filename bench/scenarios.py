@@ -240,6 +240,7 @@ async def steady(run: Run, kind: str) -> dict:
     await asyncio.sleep(config.warm_seconds)
     meter = CpuMeter({"server": server.pid, "redis": run.redis.pid, "generator": os.getpid()})
     machine = MachineMeter()
+    log(f"steady {kind}: {n} chats open, measuring for {config.steady_seconds:g} s")
     start = now()
     await asyncio.sleep(config.steady_seconds)
     end = now()

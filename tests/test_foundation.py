@@ -54,7 +54,7 @@ def test_urls_switch_to_postgresql_and_channels_redis():
     loaded = settings_with(**urls)
     assert loaded["db"] == "django.db.backends.postgresql"
     # Pub/sub by default (docs/architecture.md); the pool must outgrow redis-py's 100.
-    assert loaded["layer"] == "channels_redis.pubsub.RedisPubSubChannelLayer"
+    assert loaded["layer"] == "verkkoapu.channel_layer.PubSubChannelLayer"
     assert loaded["hosts"][0]["max_connections"] >= 1000
     # The core layer on request, with an inbox far above its default capacity of 100.
     core = settings_with(**urls, REDIS_LAYER="core")

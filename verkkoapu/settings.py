@@ -160,7 +160,7 @@ if not REDIS_URL:
     _layer = {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1500}}
 elif REDIS_LAYER == "pubsub":
     _layer = {
-        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+        "BACKEND": "verkkoapu.channel_layer.PubSubChannelLayer",
         "CONFIG": {"hosts": [_redis_host]},
     }
 elif REDIS_LAYER == "core":
