@@ -20,7 +20,19 @@ from django.conf import settings
 
 from verkkoapu import security
 
-from . import duty, followups, groups, layer, limits, notify, protocol, services, transfer, waiting
+from . import (
+    duty,
+    followups,
+    groups,
+    layer,
+    limits,
+    loopdb,
+    notify,
+    protocol,
+    services,
+    transfer,
+    waiting,
+)
 from .moderation import ModeratorMixin
 from .protocol import FrameError
 from .services import ChatError
@@ -64,6 +76,13 @@ def db(function):
         return result
 
     return call
+
+
+async def store_message(chat_id: int, sender: str, text: str, **who) -> services.Message:
+    """A message in one round trip from the event loop when it can (chats/loopdb.py), else
+    through `services.post_message`, which knows every rule (resends, chats not writable)."""
+    stored = await loopdb.store_message(chat_id, sender, text, **who)
+    return stored or await db(services.post_message)(chat_id, sender, text, **who)
 
 
 class RateLimiter:
@@ -186,6 +205,8 @@ class BaseChatConsumer(AsyncJsonWebsocketConsumer):
         pass
 
     def start_heartbeat(self, touch):
+        """`touch`: a coroutine function; False from it closes the socket (a login is over)."""
+
         async def beat():
             renewed = time.time()
             while True:
@@ -197,7 +218,7 @@ class BaseChatConsumer(AsyncJsonWebsocketConsumer):
                     await self.renew_groups()
                 await self.recheck_soon()
                 try:
-                    alive = await db(touch)()
+                    alive = await touch()
                 except Exception:
                     log.warning("heartbeat failed; retrying")
                     continue
@@ -263,7 +284,11 @@ class AskerConsumer(BaseChatConsumer):
         await self.join(notify.chat_group(self.chat_id))
         if queued:
             await self.join(notify.queue_group(self.slug))
-        self.start_heartbeat(lambda: services.touch_asker(self.chat_id))
+        self.start_heartbeat(self._touch)
+
+    async def _touch(self):
+        if not await loopdb.touch_asker(self.chat_id):
+            await db(services.touch_asker)(self.chat_id)
 
     async def handle_start(self, frame):
         if self.chat_id:
@@ -312,9 +337,7 @@ class AskerConsumer(BaseChatConsumer):
 
     async def handle_message(self, frame):
         chat_id = self._require_chat()
-        message = await db(services.post_message)(
-            chat_id, "asker", frame.text, client_id=frame.client_id
-        )
+        message = await store_message(chat_id, "asker", frame.text, client_id=frame.client_id)
         if message.seq <= self.last_seq:
             # A resend of a stored message: echo it again so the client can match it.
             await self.send_json(services.message_frame(message))
@@ -401,7 +424,7 @@ class AskerConsumer(BaseChatConsumer):
         at its row when nothing was missed; a queued asker's place is counted again."""
         if self.chat_id is None:
             return
-        if self.position is None and await db(_chat_is_at)(self.chat_id, self.last_seq):
+        if self.position is None and await _chat_is_at_now(self.chat_id, self.last_seq):
             return
         await self.catch_up_after_outage()
 
@@ -445,7 +468,7 @@ class HelperConsumer(ModeratorMixin, BaseChatConsumer):
         self.chats: dict[int, int] = {}  # chat id -> last seq sent
         await self.accept()
         await db(services.start_duty)(self.helper, self.channel_name)
-        self.start_heartbeat(self._beat)
+        self.start_heartbeat(db(self._beat))
         await self.join(notify.login_session(self.session_key))
         await self.join(notify.helper_group(self.helper.pk))
         queues = (await db(_glance)(self.helper, [])).queues  # the helper's lines
@@ -515,7 +538,7 @@ class HelperConsumer(ModeratorMixin, BaseChatConsumer):
                 await self.send_json(out)
 
     async def handle_message(self, frame):
-        message = await db(services.post_message)(
+        message = await store_message(
             frame.chat, "helper", frame.text, helper=self.helper, client_id=frame.client_id
         )
         if frame.chat not in self.chats:  # taken in another tab of the same helper
@@ -674,12 +697,20 @@ def _asker_state(chat_id: int) -> dict | None:
     return None if chat is None else services._asker_state_frame(chat)
 
 
-def _chat_is_at(chat_id: int, seq: int) -> bool:
+async def _chat_is_at_now(chat_id: int, seq: int) -> bool:
     """Is the chat under way with nothing past `seq`? (False: gone, queued, or behind.)"""
     from .models import Chat
 
-    row = Chat.objects.filter(pk=chat_id).values_list("status", "last_seq").first()
+    row = await loopdb.chat_state(chat_id)
+    if row is None:
+        row = await db(_chat_row)(chat_id)
     return row is not None and row[0] == Chat.Status.ACTIVE and row[1] <= seq
+
+
+def _chat_row(chat_id: int) -> tuple[str, int] | None:
+    from .models import Chat
+
+    return Chat.objects.filter(pk=chat_id).values_list("status", "last_seq").first()
 
 
 @dataclass

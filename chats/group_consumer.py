@@ -49,7 +49,7 @@ class GroupConsumer(BaseChatConsumer):
             self.last_seq = answer.seq
             await self.join(notify.group_session(self.session_id))
             person_id = self.person_id
-            self.start_heartbeat(lambda: groups.touch(person_id))
+            self.start_heartbeat(db(lambda: groups.touch(person_id)))
         for out in answer.frames:
             await self.send_json(out)
         if answer.session_id:

@@ -95,6 +95,12 @@ def chat(chat_id: int, *, asker: dict | None = None, helper: dict | None = None,
     _send(chat_group(chat_id), {"type": "chat.event", "asker": asker, "helper": helper, "seq": seq})
 
 
+async def chat_now(chat_id: int, *, asker=None, helper=None, seq=None) -> None:
+    """`chat`, from the event loop, for work already committed there (chats/loopdb.py)."""
+    event = {"type": "chat.event", "asker": asker, "helper": helper, "seq": seq}
+    await _asend(chat_group(chat_id), event)
+
+
 def queue_changed(
     slug: str, order: list[int] | None, length: int, at: float = 0.0, pace: dict | None = None
 ) -> None:

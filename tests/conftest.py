@@ -98,6 +98,9 @@ def _pool_closed_before_the_test_database_goes(django_db_setup, django_db_blocke
         return
     from django.db import connection
 
+    from chats import loopdb
+
+    loopdb.close_all()
     with django_db_blocker.unblock():
         connection.close_pool()
         _end_other_sessions()  # the run is over: end what other threads hold
@@ -116,6 +119,9 @@ def _database_work_settled(request):
         return
     request.getfixturevalue("transactional_db")  # set up before, so torn down after this
     yield
+    from chats import loopdb
+
+    loopdb.close_all()  # the event loop's own connections (chats/loopdb.py): the loop is gone
     stuck = _drain_database_threads()
     leftover = _open_transactions() if on_postgres() else []
     if stuck or leftover:

@@ -309,6 +309,10 @@ CHAT_HELPER_GRACE_SECONDS = env.float("CHAT_HELPER_GRACE_SECONDS", default=60.0)
 CHAT_SWEEP_SECONDS = env.float("CHAT_SWEEP_SECONDS", default=5.0)
 # Threads per process for database work; below the PostgreSQL pool's max_size (20).
 CHAT_DB_THREADS = env.int("CHAT_DB_THREADS", default=4)
+# On PostgreSQL a message and an asker's heartbeat run on asyncio connections in the event loop,
+# not on those threads (chats/loopdb.py); this many connections per process for them.
+CHAT_LOOP_DB = env.bool("CHAT_LOOP_DB", default=True)
+CHAT_LOOP_DB_CONNECTIONS = env.int("CHAT_LOOP_DB_CONNECTIONS", default=4)
 CHAT_DEFAULT_BAR_HOURS = env.int("CHAT_DEFAULT_BAR_HOURS", default=24)
 # A chat that has lived this long is ended by the system (purge_ip_addresses): its address goes.
 CHAT_MAX_AGE_HOURS = env.int("CHAT_MAX_AGE_HOURS", default=24)
