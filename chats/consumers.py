@@ -85,6 +85,11 @@ async def store_message(chat_id: int, sender: str, text: str, **who) -> services
     return stored or await db(services.post_message)(chat_id, sender, text, **who)
 
 
+async def messages_after(chat_id: int, seq: int) -> list[services.Message]:
+    found = await loopdb.messages_after(chat_id, seq)
+    return found if found is not None else await db(services.messages_after)(chat_id, seq)
+
+
 class RateLimiter:
     """At most `limit` frames per `window` seconds (a token bucket), per socket."""
 
@@ -357,7 +362,7 @@ class AskerConsumer(BaseChatConsumer):
         return self.chat_id
 
     async def _catch_up(self):
-        for message in await db(services.messages_after)(self.chat_id, self.last_seq):
+        for message in await messages_after(self.chat_id, self.last_seq):
             await self.send_json(services.message_frame(message))
             self.last_seq = message.seq
 
@@ -399,8 +404,10 @@ class AskerConsumer(BaseChatConsumer):
             await self.send_json(frame)
 
     async def catch_up_after_outage(self):
-        if self.chat_id is None:
-            return
+        await self.chat_recheck({"type": "chat.recheck"})
+
+    async def _refresh(self):
+        """Where the asker is now (`assigned`, `position`, `ended`), then missed messages."""
         state = await db(_asker_state)(self.chat_id)
         if state is None:  # the chat ended meanwhile
             await self._ended(protocol.ended_frame("system"))
@@ -426,7 +433,7 @@ class AskerConsumer(BaseChatConsumer):
             return
         if self.position is None and await _chat_is_at_now(self.chat_id, self.last_seq):
             return
-        await self.catch_up_after_outage()
+        await self._refresh()
 
     async def queue_order(self, event):
         if self.position is None:
@@ -509,7 +516,7 @@ class HelperConsumer(ModeratorMixin, BaseChatConsumer):
         await self._catch_up(answer.chat_id)
 
     async def _catch_up(self, chat_id: int):
-        for message in await db(services.messages_after)(chat_id, self.chats[chat_id]):
+        for message in await messages_after(chat_id, self.chats[chat_id]):
             await self.send_json(services.message_frame(message, chat_id))
             self.chats[chat_id] = message.seq
 

@@ -40,18 +40,19 @@ class LoopPool:
         self.every: set[psycopg.AsyncConnection] = set()
         self.slots = asyncio.Semaphore(size)
 
-    async def fetchone(self, sql: str, params) -> tuple | None:
+    async def fetch(self, sql: str, params, *, many=False):
+        """The first row (None if none), or with `many` a list of all of them."""
         async with self.slots:
             conn = self.idle.pop() if self.idle else await self._connect()
             try:
                 cursor = await conn.execute(sql, params)
-                row = await cursor.fetchone()
+                rows = await (cursor.fetchall() if many else cursor.fetchone())
             except BaseException:
                 # The connection's state is unknown (cut, cancelled mid-statement): never reuse it.
                 self._forget(conn)
                 raise
             self.idle.append(conn)
-            return row
+            return rows
 
     async def _connect(self) -> psycopg.AsyncConnection:
         params = connection.get_connection_params()
@@ -101,10 +102,10 @@ def close_all():
     _pools.clear()
 
 
-async def attempt(sql: str, params) -> tuple | None:
+async def attempt(sql: str, params, *, many=False):
     """One statement; None when it failed for any reason (the caller takes the slow path)."""
     try:
-        return await pool().fetchone(sql, params)
+        return await pool().fetch(sql, params, many=many)
     except psycopg.Error as error:
         log.debug("loop statement failed, taking the slow path: %s", error)
         return None
@@ -131,7 +132,8 @@ async def store_message(chat_id: int, sender: str, text: str, *, helper=None, cl
 
 
 def _chat_sql(template: str) -> str:
-    return template.format(chat=connection.ops.quote_name(Chat._meta.db_table))
+    quote = connection.ops.quote_name
+    return template.format(chat=quote(Chat._meta.db_table), message=quote(Message._meta.db_table))
 
 
 async def touch_asker(chat_id: int) -> bool:
@@ -147,3 +149,20 @@ async def chat_state(chat_id: int) -> tuple[str, int] | None:
     if not enabled():
         return None
     return await attempt(_chat_sql("SELECT status, last_seq FROM {chat} WHERE id = %s"), [chat_id])
+
+
+async def messages_after(chat_id: int, seq: int) -> list[Message] | None:
+    """A chat's messages past `seq`, in order (a catch-up); None: ask the slow path."""
+    if not enabled():
+        return None
+    sql = _chat_sql(
+        "SELECT id, seq, sender, text, sent_at, client_id FROM {message}"
+        " WHERE chat_id = %s AND seq > %s ORDER BY seq"
+    )
+    rows = await attempt(sql, [chat_id, seq], many=True)
+    if rows is None:
+        return None
+    return [
+        Message(pk=pk, chat_id=chat_id, seq=n, sender=sender, text=text, sent_at=at, client_id=cid)
+        for pk, n, sender, text, at, cid in rows
+    ]

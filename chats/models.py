@@ -29,8 +29,6 @@ class ServiceLine(models.Model):
     rules_en = models.TextField(_("confidentiality and rules (English)"), blank=True)
     active = models.BooleanField(default=True)
     order = models.PositiveSmallIntegerField(default=0)
-    # The latest place given in the queue: a new asker never lands ahead of it (services).
-    queue_tail = models.DateTimeField(_("latest place in the queue"), null=True, editable=False)
 
     class Meta:
         ordering = ["order", "slug"]

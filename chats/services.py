@@ -225,64 +225,27 @@ def refuse_barred(ip: str | None, line: ServiceLine, language: str, now: datetim
 def create_queued_chat(line: ServiceLine, *, language: str, ip: str | None, now) -> Chat:
     """Call inside a transaction: the per-address limits count this start and may refuse it."""
     security.admit_chat_start(ip, now)
-    chat = Chat(
+    # One start at a time per line (its row is the lock), never ahead of the last one: no start
+    # lands in front of an asker already told a place, so the places told stay true.
+    list(ServiceLine.objects.select_for_update().filter(pk=line.pk).values_list("pk"))
+    tail = (
+        Chat.objects.general_queue(line.pk)
+        .order_by("-queued_at", "-pk")
+        .values_list("queued_at", flat=True)
+        .first()
+    )
+    chat = Chat.objects.create(
         line=line,
         token=secrets.token_urlsafe(TOKEN_BYTES),
         asker_ip=ip,
         language=language,
-        queued_at=now,
+        queued_at=max(now, tail) if tail else now,
         asker_seen_at=now,
     )
-    # One start at a time per line (its row is the lock), never ahead of the last one: no start
-    # lands in front of an asker already told a place, so the places told stay true.
-    if connection.vendor == "postgresql":
-        _enqueue_in_one_statement(chat)
-    else:
-        list(ServiceLine.objects.select_for_update().filter(pk=line.pk).values_list("pk"))
-        tail = Chat.objects.general_queue(line.pk).values_list("queued_at", flat=True).last()
-        chat.queued_at = max(now, tail) if tail else now
-        chat.save(force_insert=True)
     # Counted once the chat is committed, not while holding the line's lock: the counter row is
     # shared by every start of the line, and counting inside made an opening burst queue twice.
     transaction.on_commit(lambda: stats.increment(line.pk, _day(now), "chats_started"))
     return chat
-
-
-# The line's lock, its latest place and the new chat in one statement: the UPDATE waits for the
-# line's row and then reads its newest `queue_tail`, and the lock is held from here to the
-# commit only. As three statements (lock, read the tail, insert), an opening burst's starts
-# queued behind each other's round trips: the lock was held 20 ms a start (docs/performance.md).
-_ENQUEUE_SQL = """
-WITH tail AS (
-    UPDATE {line} SET queue_tail = GREATEST(queue_tail, %s) WHERE id = %s RETURNING queue_tail
-)
-INSERT INTO {chat} ({columns}) SELECT {values} FROM tail RETURNING id, queued_at
-"""
-
-
-def _enqueue_in_one_statement(chat: Chat) -> None:
-    quote = connection.ops.quote_name
-    columns, values, params = [], [], []
-    for column_field in Chat._meta.concrete_fields:
-        if column_field.primary_key:
-            continue
-        columns.append(quote(column_field.column))
-        if column_field.attname == "queued_at":
-            values.append("tail.queue_tail")
-        else:  # typed: in a SELECT list PostgreSQL would take a bare parameter for text
-            values.append(f"CAST(%s AS {column_field.db_type(connection)})")
-            value = getattr(chat, column_field.attname)
-            params.append(column_field.get_db_prep_save(value, connection))
-    sql = _ENQUEUE_SQL.format(
-        line=quote(ServiceLine._meta.db_table),
-        chat=quote(Chat._meta.db_table),
-        columns=", ".join(columns),
-        values=", ".join(values),
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [chat.queued_at, chat.line_id, *params])
-        chat.pk, chat.queued_at = cursor.fetchone()
-    chat._state.adding, chat._state.db = False, connection.alias
 
 
 def _blocked_message(bar: Bar, language: str) -> str:
