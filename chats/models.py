@@ -14,11 +14,17 @@ class ServiceLine(models.Model):
         ONE_TO_ONE = "one_to_one", _("one-to-one chat")
         GROUP = "group", _("group chat")
 
-    slug = models.SlugField(unique=True)
+    slug = models.SlugField(
+        _("short name"),
+        unique=True,
+        help_text=_("Used in the line's web addresses: changing it breaks existing links."),
+    )
     name = models.CharField(_("name (Finnish)"), max_length=120)
     name_sv = models.CharField(_("name (Swedish)"), max_length=120, blank=True)
     name_en = models.CharField(_("name (English)"), max_length=120, blank=True)
-    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.ONE_TO_ONE)
+    kind = models.CharField(
+        _("chat type"), max_length=12, choices=Kind.choices, default=Kind.ONE_TO_ONE
+    )
     description = models.TextField(_("who the line is for"), blank=True)
     rules = models.TextField(
         _("confidentiality and rules"),
@@ -27,8 +33,10 @@ class ServiceLine(models.Model):
     )
     rules_sv = models.TextField(_("confidentiality and rules (Swedish)"), blank=True)
     rules_en = models.TextField(_("confidentiality and rules (English)"), blank=True)
-    active = models.BooleanField(default=True)
-    order = models.PositiveSmallIntegerField(default=0)
+    active = models.BooleanField(_("in use"), default=True)
+    order = models.PositiveSmallIntegerField(
+        _("sort order"), default=0, help_text=_("Smaller numbers come first.")
+    )
 
     class Meta:
         ordering = ["order", "slug"]
@@ -51,12 +59,15 @@ class HelperProfile(models.Model):
         PEER = "peer", _("peer helper (chatvertainen)")
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="helper"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="helper",
+        verbose_name=_("account"),
     )
     display_name = models.CharField(
         _("display name"), max_length=60, help_text=_("The only name an asker sees.")
     )
-    role = models.CharField(max_length=12, choices=Role.choices)
+    role = models.CharField(_("role"), max_length=12, choices=Role.choices)
     lines = models.ManyToManyField(ServiceLine, related_name="helpers", verbose_name=_("lines"))
     max_chats = models.PositiveSmallIntegerField(
         _("maximum simultaneous chats"),
@@ -76,13 +87,19 @@ class HelperProfile(models.Model):
 class DutySession(models.Model):
     """One open helper console socket: the helper is on duty for their lines while it is fresh."""
 
-    helper = models.ForeignKey(HelperProfile, on_delete=models.CASCADE, related_name="duty")
-    channel_name = models.CharField(max_length=200, unique=True)
-    started_at = models.DateTimeField()
-    seen_at = models.DateTimeField(db_index=True)
-    paused = models.BooleanField(default=False)
+    helper = models.ForeignKey(
+        HelperProfile, on_delete=models.CASCADE, related_name="duty", verbose_name=_("helper")
+    )
+    channel_name = models.CharField(_("connection ID"), max_length=200, unique=True)
+    started_at = models.DateTimeField(_("on duty since"))
+    seen_at = models.DateTimeField(_("last seen"), db_index=True)
+    paused = models.BooleanField(_("paused"), default=False)
     # False once the socket closed; the row stays until the helper's grace period is over.
-    connected = models.BooleanField(default=True)
+    connected = models.BooleanField(
+        _("connected"),
+        default=True,
+        help_text=_("Off when the console closed: the chats wait a while for a reconnect."),
+    )
 
     class Meta:
         verbose_name = _("on-duty connection")
@@ -116,34 +133,63 @@ class Chat(models.Model):
         QUEUED = "queued", _("queued")
         ACTIVE = "active", _("active")
 
-    line = models.ForeignKey(ServiceLine, on_delete=models.PROTECT, related_name="chats")
-    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
-    # Secrets live only while the chat does: the row is deleted when it ends.
-    token = models.CharField(max_length=64, unique=True)
-    asker_ip = models.GenericIPAddressField(null=True, blank=True)
-    language = models.CharField(max_length=2, default="fi")
-    helper = models.ForeignKey(
-        HelperProfile, null=True, blank=True, on_delete=models.SET_NULL, related_name="chats"
+    line = models.ForeignKey(
+        ServiceLine, on_delete=models.PROTECT, related_name="chats", verbose_name=_("line")
     )
-    queued_at = models.DateTimeField(db_index=True)
-    assigned_at = models.DateTimeField(null=True, blank=True)
-    last_seq = models.PositiveIntegerField(default=0)
-    asker_seen_at = models.DateTimeField()
+    status = models.CharField(
+        _("status"), max_length=8, choices=Status.choices, default=Status.QUEUED
+    )
+    # Secrets live only while the chat does: the row is deleted when it ends.
+    token = models.CharField(_("asker's secret key"), max_length=64, unique=True)
+    asker_ip = models.GenericIPAddressField(_("asker's IP address"), null=True, blank=True)
+    language = models.CharField(_("language"), max_length=2, default="fi")
+    helper = models.ForeignKey(
+        HelperProfile,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="chats",
+        verbose_name=_("helper"),
+    )
+    queued_at = models.DateTimeField(_("joined the queue"), db_index=True)
+    assigned_at = models.DateTimeField(_("answered"), null=True, blank=True)
+    last_seq = models.PositiveIntegerField(_("last message number"), default=0)
+    asker_seen_at = models.DateTimeField(_("asker last seen"))
     # Whether this chat came back to the queue because its helper vanished: it then goes first.
-    requeued = models.BooleanField(default=False)
+    requeued = models.BooleanField(
+        _("back in the queue"),
+        default=False,
+        help_text=_("It went back to the front of the queue when its helper disconnected."),
+    )
     # A length limit the helper set (chats/limits.py): the sweep warns, then ends it at ends_at.
-    ends_at = models.DateTimeField(null=True, blank=True, db_index=True)
-    limit_warned = models.BooleanField(default=False)
+    ends_at = models.DateTimeField(
+        _("time limit"),
+        null=True,
+        blank=True,
+        db_index=True,
+        help_text=_("Set by the helper: the chat ends at this time."),
+    )
+    limit_warned = models.BooleanField(_("warned of the time limit"), default=False)
     # A transfer (chats/transfer.py): offered to `transfer_to` until accepted or declined; the
     # handover note is private to the helpers and goes with the row.
     transfer_to = models.ForeignKey(
-        HelperProfile, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        HelperProfile,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("transfer offered to"),
     )
     transfer_from = models.ForeignKey(
-        HelperProfile, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        HelperProfile,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("transfer offered by"),
     )
-    transfer_note = models.CharField(max_length=500, blank=True)
-    transfer_offered_at = models.DateTimeField(null=True, blank=True)
+    transfer_note = models.CharField(_("handover note"), max_length=500, blank=True)
+    transfer_offered_at = models.DateTimeField(_("transfer offered"), null=True, blank=True)
 
     objects = ChatQuerySet.as_manager()
 
@@ -189,11 +235,23 @@ class Bar(models.Model):
         BAR = "bar", _("bar")
         COME_BACK_LATER = "come_back_later", _("come back later")
 
-    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.BAR)
-    address_hash = models.CharField(max_length=64, db_index=True)
-    line = models.ForeignKey(ServiceLine, on_delete=models.CASCADE, null=True, blank=True)
-    until = models.DateTimeField(db_index=True)
-    created_at = models.DateTimeField()
+    kind = models.CharField(_("type"), max_length=16, choices=Kind.choices, default=Kind.BAR)
+    address_hash = models.CharField(
+        _("address hash"),
+        max_length=64,
+        db_index=True,
+        help_text=_("The asker's address as a keyed hash, never in clear."),
+    )
+    line = models.ForeignKey(
+        ServiceLine,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        verbose_name=_("line"),
+        help_text=_("Empty: every line."),
+    )
+    until = models.DateTimeField(_("in force until"), db_index=True)
+    created_at = models.DateTimeField(_("created"))
 
     class Meta:
         verbose_name = _("bar")
@@ -217,14 +275,17 @@ class PreparedText(models.Model):
         blank=True,
         on_delete=models.CASCADE,
         related_name="prepared_texts",
+        verbose_name=_("line"),
         help_text=_("Empty: offered on every line."),
     )
-    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.REPLY)
+    kind = models.CharField(_("type"), max_length=12, choices=Kind.choices, default=Kind.REPLY)
     title = models.CharField(_("title"), max_length=120)
     text = models.TextField(_("text"), max_length=4000)
     url = models.URLField(_("link"), blank=True, help_text=_("For referrals: the service's page."))
-    order = models.PositiveSmallIntegerField(default=0)
-    active = models.BooleanField(default=True)
+    order = models.PositiveSmallIntegerField(
+        _("sort order"), default=0, help_text=_("Smaller numbers come first.")
+    )
+    active = models.BooleanField(_("in use"), default=True)
 
     class Meta:
         ordering = ["kind", "order", "title"]

@@ -58,8 +58,12 @@ class GroupSession(models.Model):
     )
     pinned = models.TextField(_("pinned message"), blank=True, max_length=1000)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
-    last_seq = models.PositiveIntegerField(default=0)
-    joins = models.PositiveIntegerField(default=0)  # for statistics: joins during the session
+    last_seq = models.PositiveIntegerField(_("last message number"), default=0)
+    joins = models.PositiveIntegerField(
+        _("times joined"),
+        default=0,
+        help_text=_("How many times someone joined during the session, for statistics."),
+    )
 
     objects = GroupSessionQuerySet.as_manager()
 

@@ -27,8 +27,10 @@ class Again(models.TextChoices):
 
 
 class Feedback(models.Model):
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    line = models.ForeignKey(ServiceLine, on_delete=models.CASCADE, related_name="feedback")
+    id = models.UUIDField(_("ID"), primary_key=True, default=uuid.uuid4, editable=False)
+    line = models.ForeignKey(
+        ServiceLine, on_delete=models.CASCADE, related_name="feedback", verbose_name=_("line")
+    )
     # The first day of the month it was given: no exact time is ever stored.
     month = models.DateField(_("month"), db_index=True)
     rating = models.PositiveSmallIntegerField(

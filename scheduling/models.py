@@ -51,20 +51,33 @@ class HoursException(models.Model):
         blank=True,
         on_delete=models.CASCADE,
         related_name="hour_exceptions",
+        verbose_name=_("line"),
         help_text=_("Leave empty to apply to every line."),
     )
     first_day = models.DateField(_("first day"))
     last_day = models.DateField(_("last day"))
     closed = models.BooleanField(_("closed"), default=True)
-    opens = models.TimeField(null=True, blank=True)
-    closes = models.TimeField(null=True, blank=True)
+    opens = models.TimeField(
+        _("opens"),
+        null=True,
+        blank=True,
+        help_text=_("Only for other hours: leave empty when closed."),
+    )
+    closes = models.TimeField(
+        _("closes"),
+        null=True,
+        blank=True,
+        help_text=_("00:00 means midnight at the end of the day."),
+    )
     weekdays_only = models.BooleanField(
         _("weekdays only"),
         default=True,
         help_text=_("Other hours apply on weekdays only (not weekends or public holidays)."),
     )
-    note = models.CharField(max_length=200, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    note = models.CharField(
+        _("note"), max_length=200, blank=True, help_text=_("For coordinators: askers never see it.")
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
         ordering = ["first_day"]
@@ -100,7 +113,9 @@ def slot_label(starts, ends) -> str:
 class ShiftSlot(models.Model):
     """A bookable part of a line's day, e.g. 12–14; the same slots every open day."""
 
-    line = models.ForeignKey(ServiceLine, on_delete=models.CASCADE, related_name="shift_slots")
+    line = models.ForeignKey(
+        ServiceLine, on_delete=models.CASCADE, related_name="shift_slots", verbose_name=_("line")
+    )
     starts = models.TimeField(_("starts"))
     ends = models.TimeField(_("ends"), help_text=_("00:00 means midnight at the end of the day."))
     active = models.BooleanField(
@@ -158,7 +173,7 @@ class ShiftBooking(models.Model):
     helper = models.ForeignKey(
         HelperProfile, on_delete=models.CASCADE, related_name="shifts", verbose_name=_("helper")
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("booked"), auto_now_add=True)
 
     class Meta:
         ordering = ["day", "slot__starts"]
@@ -203,7 +218,7 @@ class Debrief(models.Model):
         verbose_name=_("recorded by"),
         help_text=_("Empty when a coordinator recorded it."),
     )
-    recorded_at = models.DateTimeField(auto_now_add=True)
+    recorded_at = models.DateTimeField(_("recorded"), auto_now_add=True)
 
     class Meta:
         ordering = ["-held_at"]

@@ -26,11 +26,19 @@ class Topic(models.Model):
 
 
 class DailyCount(models.Model):
-    line = models.ForeignKey(ServiceLine, on_delete=models.CASCADE, related_name="daily_counts")
-    day = models.DateField(db_index=True)
-    metric = models.CharField(max_length=40)
-    key = models.CharField(max_length=60, blank=True, default="")
-    count = models.PositiveIntegerField(default=0)
+    line = models.ForeignKey(
+        ServiceLine, on_delete=models.CASCADE, related_name="daily_counts", verbose_name=_("line")
+    )
+    day = models.DateField(_("day"), db_index=True)
+    metric = models.CharField(_("metric"), max_length=40)
+    key = models.CharField(
+        _("breakdown"),
+        max_length=60,
+        blank=True,
+        default="",
+        help_text=_("What the count is split by, e.g. a role or a topic; empty if not split."),
+    )
+    count = models.PositiveIntegerField(_("count"), default=0)
 
     class Meta:
         ordering = ["day", "line", "metric", "key"]
@@ -68,11 +76,11 @@ class StatisticsChart(DailyCount):
 class JobRun(models.Model):
     """When a periodic job (verkkoapu/jobs.py) last ran: the runner's memory across restarts."""
 
-    name = models.CharField(max_length=60, unique=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    name = models.CharField(_("job"), max_length=60, unique=True)
+    started_at = models.DateTimeField(_("last started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("last finished"), null=True, blank=True)
     # What the job printed, e.g. the purge's counts: never an address or a text.
-    output = models.TextField(blank=True)
+    output = models.TextField(_("output of the last run"), blank=True)
 
     class Meta:
         verbose_name = _("job run")
