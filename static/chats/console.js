@@ -55,30 +55,32 @@
     return node;
   }
 
-  function clock(iso) {
+  var CLOCK = { hour: "2-digit", minute: "2-digit" };
+  var DAY_AND_TIME = {
+    weekday: "short",
+    day: "numeric",
+    month: "numeric",
+    hour: "2-digit",
+    minute: "2-digit",
+    hour12: false
+  };
+
+  // A time as the helper reads it: in the service's time zone, in the page's language.
+  function helsinkiTime(iso, options) {
     var date = new Date(iso);
-    return isNaN(date.getTime())
-      ? ""
-      : date.toLocaleTimeString(document.documentElement.lang || "fi", {
-          hour: "2-digit",
-          minute: "2-digit",
-          timeZone: "Europe/Helsinki"
-        });
+    if (isNaN(date.getTime())) {
+      return "";
+    }
+    var shown = Object.assign({ timeZone: "Europe/Helsinki" }, options);
+    return date.toLocaleString(document.documentElement.lang || "fi", shown);
+  }
+
+  function clock(iso) {
+    return helsinkiTime(iso, CLOCK);
   }
 
   function dayAndTime(iso) {
-    var date = new Date(iso);
-    return isNaN(date.getTime())
-      ? ""
-      : date.toLocaleString(document.documentElement.lang || "fi", {
-          weekday: "short",
-          day: "numeric",
-          month: "numeric",
-          hour: "2-digit",
-          minute: "2-digit",
-          hour12: false,
-          timeZone: "Europe/Helsinki"
-        });
+    return helsinkiTime(iso, DAY_AND_TIME);
   }
 
   // --- Status line, alerts, attention ----------------------------------------------------------
