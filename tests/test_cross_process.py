@@ -122,6 +122,15 @@ class Side:
             assert loop.time() < until, f"{self.name} never got echoes for {self.outbox}"
             await asyncio.sleep(0.05)
 
+    async def received(self, count: int, timeout=20.0):
+        """Wait until this side holds `count` messages. The other side's words come by a nudge;
+        one lost in the instant Redis comes back is read at the socket's next heartbeat check
+        (15 s ± 20 %), so a busy machine may take that long, never longer."""
+        loop = asyncio.get_running_loop()
+        until = loop.time() + timeout
+        while len(self.messages) < count and loop.time() < until:
+            await asyncio.sleep(0.05)
+
     async def close(self):
         if self.reader:
             self.reader.cancel()
@@ -245,7 +254,8 @@ async def test_redis_restart_mid_chat_loses_and_duplicates_nothing(two_servers, 
         # A last resume reads the whole chat from the database, as a reload would.
         await asker.client.send({"type": "resume", "token": asker.token})
         await asker.expect("history")
-        await asyncio.sleep(0.3)
+        await console.received(len(expected))
+        await asyncio.sleep(0.3)  # nothing more may come: a duplicate would show now
         assert_exactly_once_in_order(asker, expected)
         assert_exactly_once_in_order(console, expected)
     finally:
