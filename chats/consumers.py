@@ -78,16 +78,22 @@ def db(function):
     return call
 
 
+async def loop_or_thread(in_loop, on_thread, *args, **kwargs):
+    """The event loop's statement when it can (chats/loopdb.py: None means it could not), else
+    the same work on a database thread through `services`, which knows every rule."""
+    found = await in_loop(*args, **kwargs)
+    return found if found is not None else await db(on_thread)(*args, **kwargs)
+
+
 async def store_message(chat_id: int, sender: str, text: str, **who) -> services.Message:
-    """A message in one round trip from the event loop when it can (chats/loopdb.py), else
-    through `services.post_message`, which knows every rule (resends, chats not writable)."""
-    stored = await loopdb.store_message(chat_id, sender, text, **who)
-    return stored or await db(services.post_message)(chat_id, sender, text, **who)
+    """A message in one round trip when it can; a resend or a chat not writable on a thread."""
+    return await loop_or_thread(
+        loopdb.store_message, services.post_message, chat_id, sender, text, **who
+    )
 
 
 async def messages_after(chat_id: int, seq: int) -> list[services.Message]:
-    found = await loopdb.messages_after(chat_id, seq)
-    return found if found is not None else await db(services.messages_after)(chat_id, seq)
+    return await loop_or_thread(loopdb.messages_after, services.messages_after, chat_id, seq)
 
 
 class RateLimiter:
@@ -292,8 +298,7 @@ class AskerConsumer(BaseChatConsumer):
         self.start_heartbeat(self._touch)
 
     async def _touch(self):
-        if not await loopdb.touch_asker(self.chat_id):
-            await db(services.touch_asker)(self.chat_id)
+        await loop_or_thread(loopdb.touch_asker, services.touch_asker, self.chat_id)
 
     async def handle_start(self, frame):
         if self.chat_id:
@@ -708,9 +713,7 @@ async def _chat_is_at_now(chat_id: int, seq: int) -> bool:
     """Is the chat under way with nothing past `seq`? (False: gone, queued, or behind.)"""
     from .models import Chat
 
-    row = await loopdb.chat_state(chat_id)
-    if row is None:
-        row = await db(_chat_row)(chat_id)
+    row = await loop_or_thread(loopdb.chat_state, _chat_row, chat_id)
     return row is not None and row[0] == Chat.Status.ACTIVE and row[1] <= seq
 
 

@@ -136,12 +136,12 @@ def _chat_sql(template: str) -> str:
     return template.format(chat=quote(Chat._meta.db_table), message=quote(Message._meta.db_table))
 
 
-async def touch_asker(chat_id: int) -> bool:
-    """The asker is still here (the sweep ends chats whose asker is gone); False: not done."""
+async def touch_asker(chat_id: int) -> tuple | None:
+    """The asker is still here (the sweep ends chats whose asker is gone); None: not done."""
     if not enabled():
-        return False
+        return None
     sql = _chat_sql("UPDATE {chat} SET asker_seen_at = %s WHERE id = %s RETURNING id")
-    return await attempt(sql, [timezone.now(), chat_id]) is not None
+    return await attempt(sql, [timezone.now(), chat_id])
 
 
 async def chat_state(chat_id: int) -> tuple[str, int] | None:

@@ -90,15 +90,18 @@ async def deliver(outbox) -> None:
         await _asend(group, event)
 
 
+def _chat_event(asker: dict | None, helper: dict | None, seq) -> dict:
+    return {"type": "chat.event", "asker": asker, "helper": helper, "seq": seq}
+
+
 def chat(chat_id: int, *, asker: dict | None = None, helper: dict | None = None, seq=None) -> None:
     """Tell both sides of a chat: `asker` goes to the asker's socket, `helper` to the helper's."""
-    _send(chat_group(chat_id), {"type": "chat.event", "asker": asker, "helper": helper, "seq": seq})
+    _send(chat_group(chat_id), _chat_event(asker, helper, seq))
 
 
 async def chat_now(chat_id: int, *, asker=None, helper=None, seq=None) -> None:
     """`chat`, from the event loop, for work already committed there (chats/loopdb.py)."""
-    event = {"type": "chat.event", "asker": asker, "helper": helper, "seq": seq}
-    await _asend(chat_group(chat_id), event)
+    await _asend(chat_group(chat_id), _chat_event(asker, helper, seq))
 
 
 def queue_changed(
@@ -153,9 +156,9 @@ async def typing(chat_id: int, *, by: str) -> None:
     from . import protocol
 
     if by == "asker":
-        event = {"type": "chat.event", "asker": None, "helper": protocol.typing_frame(chat_id)}
+        event = _chat_event(None, protocol.typing_frame(chat_id), None)
     else:
-        event = {"type": "chat.event", "asker": protocol.typing_frame(), "helper": None}
+        event = _chat_event(protocol.typing_frame(), None, None)
     await _asend(chat_group(chat_id), event)
 
 
