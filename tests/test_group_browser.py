@@ -3,6 +3,7 @@ helper console, all through a daphne process (Debian's Chromium driven by Playwr
 
 import os
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import timedelta
 
@@ -10,7 +11,8 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from chats import groups
+from chats import duty, groups
+from chats.models import DutySession
 from tests.conftest import Daphne, need, server_env, session_cookie
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser, pytest.mark.slow]
@@ -61,10 +63,16 @@ def test_group_session_with_two_participants_and_a_moderator(server, make_helper
 
     cookie = session_cookie(moderator.user)
     with chromium() as browser:
-        run_session(browser, server, session, cookie)
+        run_session(browser, server, session, cookie, moderator.pk)
 
 
-def run_session(browser, server, session, cookie):
+def from_database(work):
+    """Playwright's loop runs in this thread: Django's queries go to a thread of their own."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(work).result()
+
+
+def run_session(browser, server, session, cookie, moderator_id):
     console_context = browser.new_context(locale="en-US")
     console_context.add_cookies(
         [{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": server}]
@@ -75,6 +83,13 @@ def run_session(browser, server, session, cookie):
     console.get_by_role("button", name="Join as moderator").click()
     panel = console.locator(f'[data-session="{session.pk}"]')
     panel.wait_for()
+    # The moderation panel speaks through the console's socket: one duty session, so a break
+    # taken in the console pauses the helper (a second socket stayed on duty).
+    live = DutySession.objects.filter(helper_id=moderator_id, connected=True)
+    assert from_database(live.count) == 1
+    console.locator("#pause-toggle").click()
+    console.locator("#duty-state").filter(has_text="break").wait_for()
+    assert from_database(lambda: duty._paused_ids([moderator_id], None)) == {moderator_id}
 
     people = []
     for nickname in ("Aamuvirkku", "Yökyöpeli"):

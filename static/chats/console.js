@@ -31,7 +31,11 @@
     offers: {}, // chat id -> the node of a transfer offered to us
     // Chats ended with a follow-up whose answer has not come, in the order sent: `bad_follow_up`
     // names no chat, and the server answers one socket's frames in order.
-    followUpsAsked: []
+    followUpsAsked: [],
+    lastSent: null, // the type of the last frame sent: a panel's error answers its own frame
+    panels: [], // moderate.js and any other panel that shares this socket
+    followUps: null, // the newest `follow_ups` frame, for a panel that starts after it came
+    followUpsWaiting: 0 // own follow-up askers waiting: counted in the title, beeped like a queue
   };
 
   function t(key, values) {
@@ -119,7 +123,17 @@
   function updateTitle() {
     var waiting = 0;
     Object.keys(state.queues).forEach(function (slug) { waiting += state.queues[slug]; });
+    waiting += state.followUpsWaiting;
     document.title = waiting ? "(" + waiting + ") " + S.new_asker + " – " + BASE_TITLE : BASE_TITLE;
+  }
+
+  function followUpsChanged(items) {
+    var waiting = items.filter(function (item) { return item.waiting; }).length;
+    if (waiting > state.followUpsWaiting) {
+      beep();
+    }
+    state.followUpsWaiting = waiting;
+    updateTitle();
   }
 
   function beep() {
@@ -163,8 +177,33 @@
       showAlert(S.offline);
       return false;
     }
+    state.lastSent = frame.type;
     state.ws.send(JSON.stringify(frame));
     return true;
+  }
+
+  // One helper socket per console: the page's panels (group moderation and follow-ups,
+  // moderate.js) send through it and get its frames. A second socket would be a second duty
+  // session that a break in the console does not pause.
+  window.verkkoapuConsole = {
+    send: send,
+    lastSent: function () { return state.lastSent; },
+    lineName: function (slug) { return lineOf(slug).name; },
+    // panel.frame(frame) for every frame; panel.open() after each (re)connection.
+    add: function (panel) {
+      state.panels.push(panel);
+      if (state.followUps && panel.frame) {
+        panel.frame(state.followUps);
+      }
+    }
+  };
+
+  function toPanels(method, frame) {
+    state.panels.forEach(function (panel) {
+      if (panel[method]) {
+        panel[method](frame);
+      }
+    });
   }
 
   function connect() {
@@ -182,6 +221,7 @@
       }
       showDuty();
       send({ type: "colleagues" }); // our own places, and who could take a transfer
+      toPanels("open");
       // The server names every chat still ours; one it does not has ended meanwhile.
       Object.keys(state.chats).forEach(function (id) { state.chats[id].stale = !state.chats[id].ended; });
       setTimeout(function () {
@@ -200,6 +240,11 @@
         return;
       }
       handle(frame);
+      if (frame.type === "follow_ups") {
+        state.followUps = frame;
+        followUpsChanged(frame.follow_ups || []);
+      }
+      toPanels("frame", frame);
     };
     ws.onclose = function (event) {
       state.connected = false;
@@ -256,6 +301,8 @@
       case "error":
         if (frame.code === "bad_follow_up" && state.followUpsAsked.length) {
           followUpRefused(state.followUpsAsked.shift(), frame.message);
+        } else if (state.lastSent && state.lastSent.indexOf("group_") === 0) {
+          // The moderation panel's frame: it shows the answer by its sessions.
         } else {
           showAlert(t("error", { message: frame.message }));
         }

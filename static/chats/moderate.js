@@ -1,7 +1,7 @@
 /*
  * The console's group moderation and follow-up panels (templates/chats/moderate.html).
  *
- * A second helper socket of its own, so the console script needs no change: it sends the
+ * Through the console's own helper socket (console.js, `window.verkkoapuConsole`): it sends the
  * moderator frames (group_join, group_message, group_remove, group_kick, group_pin,
  * group_close) and shows the `follow_ups` list. Texts from the socket go on the page as text.
  */
@@ -10,7 +10,7 @@
 
   var panel = document.getElementById("moderation");
   var followPanel = document.getElementById("follow-ups-panel");
-  if (!panel) {
+  if (!panel || !window.verkkoapuConsole) {
     return;
   }
   var W = panel.dataset;
@@ -19,9 +19,9 @@
   var area = document.getElementById("moderated-sessions");
   var template = document.getElementById("moderated-session-template");
   var buttons = panel.querySelectorAll("[data-moderate]");
-  var RETRY_MS = [1000, 2000, 5000, 10000];
 
-  var state = { ws: null, retries: 0, sessions: {}, wanted: {}, lastSent: null };
+  var consoleSocket = window.verkkoapuConsole; // console.js: one socket for the whole page
+  var state = { sessions: {}, wanted: {} };
 
   panel.hidden = buttons.length === 0;
 
@@ -31,12 +31,7 @@
   }
 
   function send(frame) {
-    if (state.ws && state.ws.readyState === WebSocket.OPEN) {
-      state.lastSent = frame.type;
-      state.ws.send(JSON.stringify(frame));
-      return true;
-    }
-    return false;
+    return consoleSocket.send(frame);
   }
 
   function clock(iso) {
@@ -181,7 +176,7 @@
     items.forEach(function (item) {
       var li = document.createElement("li");
       li.setAttribute("data-follow-up", String(item.id));
-      li.textContent = when(item.at) + " (" + item.service + ", " + W.until + " " + clock(item.until) + ")";
+      li.textContent = when(item.at) + " (" + consoleSocket.lineName(item.service) + ", " + W.until + " " + clock(item.until) + ")";
       if (item.waiting) {
         var badge = document.createElement("span");
         badge.className = "m-waiting";
@@ -199,39 +194,25 @@
     followPanel.hidden = items.length === 0;
   }
 
-  // --- The socket ------------------------------------------------------------------------------
+  // --- The console's socket ------------------------------------------------------------------
 
-  function connect() {
-    var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
-    var ws = new WebSocket(scheme + window.location.host + "/ws/helper/");
-    state.ws = ws;
-    ws.onopen = function () {
-      state.retries = 0;
+  consoleSocket.add({
+    open: function () {
       Object.keys(state.wanted).forEach(function (slug) {
         send({ type: "group_join", service: slug });
       });
-    };
-    ws.onmessage = function (event) {
-      var frame = JSON.parse(event.data);
+    },
+    frame: function (frame) {
+      var mine = (consoleSocket.lastSent() || "").indexOf("group_") === 0;
       if (frame.type === "follow_ups") {
         showFollowUps(frame.follow_ups);
       } else if (frame.type.indexOf("group_") === 0) {
         onGroupFrame(frame);
-      } else if (frame.type === "error" && frame.code === "not_found" && state.lastSent === "group_join") {
+      } else if (frame.type === "error" && frame.code === "not_found" && consoleSocket.lastSent() === "group_join") {
         showAlert(W.none);
-      } else if (frame.type === "error" && state.lastSent && state.lastSent.indexOf("group_") === 0) {
+      } else if (frame.type === "error" && mine) {
         showAlert(frame.message);
       }
-    };
-    ws.onclose = function (event) {
-      if (event.code === 4403) {
-        return; // logged out
-      }
-      var delay = RETRY_MS[Math.min(state.retries, RETRY_MS.length - 1)];
-      state.retries += 1;
-      window.setTimeout(connect, delay);
-    };
-  }
-
-  connect();
+    }
+  });
 })();
