@@ -7,10 +7,10 @@ skip on a developer machine without them and fail under CI=true, where they must
 import asyncio
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -18,8 +18,11 @@ from pathlib import Path
 import pytest
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
+from django.db import connections
 from django.test import Client
 from django.utils import timezone
+
+from bench.infra import free_port, wait_for_port  # one way to find a port and wait for a server
 
 ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -179,10 +182,26 @@ def _end_other_sessions(condition: str = "") -> list[tuple]:
     return rows
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def in_threads(count: int, work) -> list[BaseException]:
+    """Run `work(i)` in `count` threads released together; the errors they raised."""
+    barrier = threading.Barrier(count)
+    errors = []
+
+    def run(i):
+        try:
+            barrier.wait()
+            work(i)
+        except BaseException as error:  # reported to the test below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return errors
 
 
 @pytest.fixture
@@ -377,7 +396,7 @@ class Daphne:
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )
-        wait_for_port(self.port, self.proc, self.log)
+        wait_for_port(self.port, self.proc, 20.0, self.log.name)
         return self
 
     def output(self) -> str:
@@ -400,22 +419,6 @@ class Daphne:
     @property
     def url(self):
         return f"ws://127.0.0.1:{self.port}"
-
-
-def wait_for_port(port: int, proc=None, log=None, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            error = ""
-            if log is not None:
-                log.seek(0)
-                error = log.read().decode(errors="replace")
-            raise RuntimeError(f"server on {port} exited: {error[-2000:]}")
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on {port}")
 
 
 class RedisServer:

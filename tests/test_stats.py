@@ -3,12 +3,10 @@
 import csv
 import io
 import re
-import threading
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
-from django.db import connections
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 from openpyxl import load_workbook
@@ -20,7 +18,7 @@ from stats import export
 from stats import services as stats_services
 from stats.models import DailyCount
 from stats.services import increment
-from tests.conftest import need_services, on_postgres
+from tests.conftest import in_threads, need_services, on_postgres
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -79,28 +77,6 @@ def test_a_known_set_of_chats_leaves_exactly_these_counts(open_line, make_helper
     assert not Chat.objects.exists()
 
 
-def _in_threads(count: int, work) -> list[BaseException]:
-    """Run `work(i)` in `count` threads released together; the errors they raised."""
-    barrier = threading.Barrier(count)
-    errors = []
-
-    def run(i):
-        try:
-            barrier.wait()
-            work(i)
-        except BaseException as error:  # reported to the test below
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return errors
-
-
 def test_concurrent_increments_of_one_new_cell_lose_nothing_on_postgresql(lines):
     need_services(on_postgres(), "DATABASE_URL does not point at PostgreSQL")
     line, day = lines["vakivalta"], date(2026, 3, 2)
@@ -109,7 +85,7 @@ def test_concurrent_increments_of_one_new_cell_lose_nothing_on_postgresql(lines)
         for _ in range(25):
             increment(line.pk, day, "topic", "vaino")
 
-    assert _in_threads(12, work) == []
+    assert in_threads(12, work) == []
     cell = DailyCount.objects.get(line=line, day=day, metric="topic", key="vaino")
     assert cell.count == 12 * 25
 
@@ -127,7 +103,7 @@ def test_many_chats_ending_at_once_are_all_counted_on_postgresql(open_line, make
     def work(i):
         services.end_chat(chat_ids[i], by="helper", topics=["vaino"], now=now)
 
-    assert _in_threads(len(chat_ids), work) == []
+    assert in_threads(len(chat_ids), work) == []
     counted = cells(open_line)
     assert counted[("ended_by", "helper")] == 16
     assert counted[("topic", "vaino")] == 16
