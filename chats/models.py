@@ -324,4 +324,4 @@ class AddressCounter(models.Model):
 # modules; Django finds them here.
 from .models_followups import CodeGuess, FollowUp  # noqa: E402, F401
 from .models_groups import GroupMessage, GroupParticipant, GroupSession  # noqa: E402, F401
-from .models_workflow import AuditEvent, LineLoad, LiveBoard  # noqa: E402, F401
+from .models_workflow import AuditEvent, LineLoad, LiveBoard, QueueTail  # noqa: E402, F401

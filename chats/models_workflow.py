@@ -1,7 +1,7 @@
-"""The shift's own records: each line's recent handling time, and the audit log of helpers' and
-coordinators' actions (docs/workflow.md).
+"""The shift's own records: each line's recent handling time, the time of its newest start, and
+the audit log of helpers' and coordinators' actions (docs/workflow.md).
 
-Neither holds anything of an asker: no address, no message, no token, no chat id.
+None holds anything of an asker: no address, no message, no token, no chat id.
 """
 
 from django.conf import settings
@@ -29,6 +29,28 @@ class LineLoad(models.Model):
 
     def __str__(self):
         return f"{self.line.slug}: {self.handle_seconds / 60:.1f} min"
+
+
+class QueueTail(models.Model):
+    """A line's newest place in its queue: the `queued_at` its latest start was given.
+
+    A start locks this row in the same statement that inserts its chat (chats/services.py,
+    `create_queued_chat` on PostgreSQL), so starts of a line take their places in turn and no
+    start lands in front of one already told a place. The sweep deletes rows minutes old: a
+    start's own clock is later by then.
+    """
+
+    line = models.OneToOneField(
+        ServiceLine, on_delete=models.CASCADE, primary_key=True, related_name="queue_tail"
+    )
+    at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("queue tail")
+        verbose_name_plural = _("queue tails")
+
+    def __str__(self):
+        return f"{self.line_id}: {self.at:%H:%M:%S}"
 
 
 class AuditEvent(models.Model):

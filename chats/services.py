@@ -26,9 +26,10 @@ from stats import services as stats
 from verkkoapu import security
 
 from . import notify, protocol
-from .models import Bar, Chat, DutySession, HelperProfile, Message, ServiceLine
+from .models import Bar, Chat, DutySession, HelperProfile, Message, QueueTail, ServiceLine
 
 TOKEN_BYTES = 24  # 192 bits
+QUEUE_TAIL_KEPT = timedelta(minutes=10)
 TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,128}")
 
 
@@ -205,11 +206,10 @@ def enqueue_asker(
         return Answer([protocol.closed_frame(status.opens_at)])
     youth.refuse_adult(line, age, language)
     pace = waiting.refuse_if_full(line, status, language, now)
-    with transaction.atomic():
-        chat = create_queued_chat(line, language=language, ip=ip, now=now)
-        transaction.on_commit(lambda: stats.increment(line.pk, _day(now), "contact", "first"))
-        transaction.on_commit(lambda: youth.count_age(line, age, now))
-        announce_queue(line, positions_moved=False)
+    chat = create_queued_chat(line, language=language, ip=ip, now=now)
+    stats.increment(line.pk, _day(now), "contact", "first")
+    youth.count_age(line, age, now)
+    announce_queue(line, positions_moved=False)
     position = general_position(chat)
     queued = protocol.queued_frame(chat.token, position)
     queued["estimate"] = waiting.estimate_field(position, pace)  # addition: a range, or null
@@ -223,29 +223,101 @@ def refuse_barred(ip: str | None, line: ServiceLine, language: str, now: datetim
 
 
 def create_queued_chat(line: ServiceLine, *, language: str, ip: str | None, now) -> Chat:
-    """Call inside a transaction: the per-address limits count this start and may refuse it."""
-    security.admit_chat_start(ip, now)
-    # One start at a time per line (its row is the lock), never ahead of the last one: no start
-    # lands in front of an asker already told a place, so the places told stay true.
-    list(ServiceLine.objects.select_for_update().filter(pk=line.pk).values_list("pk"))
-    tail = (
-        Chat.objects.general_queue(line.pk)
-        .order_by("-queued_at", "-pk")
-        .values_list("queued_at", flat=True)
-        .first()
-    )
-    chat = Chat.objects.create(
+    """A new chat at the end of the line's general queue, if the address's limits allow it.
+
+    No start lands in front of an asker already told a place, so the places told stay true:
+    starts of a line take their places in turn. On PostgreSQL the turn is the line's
+    `QueueTail` row, locked by the one statement that also inserts the chat, so outside a
+    transaction the turn lasts that statement alone (an opening's burst waits on nothing
+    else; docs/performance.md). Inside a caller's transaction (a follow-up's start) it lasts
+    until that commits.
+    """
+    chat = Chat(
         line=line,
         token=secrets.token_urlsafe(TOKEN_BYTES),
         asker_ip=ip,
         language=language,
-        queued_at=max(now, tail) if tail else now,
+        queued_at=now,
         asker_seen_at=now,
     )
-    # Counted once the chat is committed, not while holding the line's lock: the counter row is
-    # shared by every start of the line, and counting inside made an opening burst queue twice.
+    if connection.vendor == "postgresql":
+        with transaction.atomic():
+            # A refusal rolls the address's count back (its row's lock lasts this block).
+            security.admit_chat_start(ip, now)
+        _insert_at_tail(chat, now)
+        _refuse_a_start_too_many(chat, now)
+    else:
+        with transaction.atomic():
+            security.admit_chat_start(ip, now)
+            # The line's row is the turn; SQLite has one writer at a time anyway.
+            list(ServiceLine.objects.select_for_update().filter(pk=line.pk).values_list("pk"))
+            tail = (
+                Chat.objects.general_queue(line.pk)
+                .order_by("-queued_at", "-pk")
+                .values_list("queued_at", flat=True)
+                .first()
+            )
+            chat.queued_at = max(now, tail) if tail else now
+            chat.save(force_insert=True)
+    # Counted once the chat is committed, not in its turn: the counter row is shared by every
+    # start of the line, and counting inside made an opening burst queue twice as long.
     transaction.on_commit(lambda: stats.increment(line.pk, _day(now), "chats_started"))
     return chat
+
+
+# The turn and the insert in one statement: the upsert locks the line's tail row (waiting for a
+# start before it to commit) and reads its newest version, so the chat's place comes after every
+# start committed before it, whatever the clocks of the processes say.
+_TAIL_SQL = """
+WITH tail AS (
+    INSERT INTO {tail} (line_id, at) VALUES (%s, %s)
+    ON CONFLICT (line_id) DO UPDATE SET at = GREATEST({tail}.at, EXCLUDED.at)
+    RETURNING at
+)
+INSERT INTO {chat} ({columns}) SELECT {values} FROM tail
+RETURNING {pk}, queued_at
+"""
+
+
+def _insert_at_tail(chat: Chat, now: datetime) -> None:
+    quote = connection.ops.quote_name
+    columns = [column for column in Chat._meta.concrete_fields if not column.primary_key]
+    values, params = [], [chat.line_id, now]
+    for column in columns:
+        if column.attname == "queued_at":
+            values.append("tail.at")
+        else:
+            values.append("%s")
+            params.append(column.get_db_prep_save(column.pre_save(chat, add=True), connection))
+    sql = _TAIL_SQL.format(
+        tail=quote(QueueTail._meta.db_table),
+        chat=quote(Chat._meta.db_table),
+        columns=", ".join(quote(column.column) for column in columns),
+        values=", ".join(values),
+        pk=quote(Chat._meta.pk.column),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        chat.pk, chat.queued_at = cursor.fetchone()
+    chat._state.adding, chat._state.db = False, connection.alias
+
+
+def _refuse_a_start_too_many(chat: Chat, now: datetime) -> None:
+    """Starts from one address admitted at the same moment on different threads or processes
+    each counted the address's open chats before the others' inserts: the newest beyond the
+    limit are taken back (deleted, their start uncounted) and refused.
+
+    Exact for one line, whose starts take numbers in their turn. Two lines' starts from one
+    address in the same millisecond can still both stay: the limit is against floods, and a
+    flood from one address meets the hourly count, which is exact."""
+    ip = chat.asker_ip
+    if not ip or security.open_chats_from(ip, up_to=chat.pk) <= settings.CHAT_MAX_OPEN_PER_ADDRESS:
+        return
+    Chat.objects.filter(pk=chat.pk).delete()
+    security.uncount_chat_start(ip, now)
+    # A start in between was told a place behind this chat: places moved.
+    announce_queue(chat.line, positions_moved=True)
+    raise security.too_many_open()
 
 
 def _blocked_message(bar: Bar, language: str) -> str:
@@ -700,6 +772,8 @@ def sweep(now=None) -> dict:
     # After closing time, askers nobody is left to serve are told so (scheduling owns the rule).
     ended += scheduling.close_unserved_queues(now)
     DutySession.objects.filter(seen_at__lt=helper_gone).delete()
+    # A line's newest start time keeps no longer than it can matter (models_workflow.QueueTail).
+    QueueTail.objects.filter(at__lt=now - QUEUE_TAIL_KEPT).delete()
     limited = limits.sweep(now)
     ended += limited["ended"]
     transfer.sweep(now)

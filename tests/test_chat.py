@@ -8,7 +8,14 @@ from asgiref.sync import sync_to_async
 
 from chats import services
 from chats.models import Chat, Message
-from tests.conftest import all_text_in_database, next_frame, receive_nothing
+from tests.conftest import (
+    all_text_in_database,
+    in_threads,
+    need_services,
+    next_frame,
+    on_postgres,
+    receive_nothing,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -117,6 +124,20 @@ def test_accept_next_race_in_threads_takes_each_asker_once(open_line, make_helpe
         results = list(pool.map(drain, helpers))
     taken = [chat for result in results for chat in result]
     assert len(taken) == 12 and len(set(taken)) == 12
+
+
+def test_simultaneous_starts_are_told_their_exact_places(open_line):
+    """Twelve askers start at one instant on twelve connections: each is told the place the
+    queue then gives them, 1 to 12, with no one put in front of a place already told."""
+    need_services(on_postgres(), "DATABASE_URL does not point at PostgreSQL")
+    answers = []
+
+    def work(i):
+        answers.append(services.enqueue_asker("vakivalta", language="fi", ip=f"198.51.100.{i}"))
+
+    assert in_threads(12, work) == []
+    told = {answer.chat_id: answer.frames[0]["position"] for answer in answers}
+    assert [told[chat_id] for chat_id in services.queue_order(open_line.pk)] == list(range(1, 13))
 
 
 async def test_positions_move_as_the_queue_moves(

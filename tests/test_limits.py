@@ -23,8 +23,11 @@ from tests.conftest import (
     Daphne,
     RedisServer,
     WsClient,
+    in_threads,
     need,
+    need_services,
     next_frame,
+    on_postgres,
     server_env,
     tables_holding,
 )
@@ -172,6 +175,28 @@ def running_session(lines):
         title="Iltaryhmä",
         moderators=[],
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_starts_from_one_address_still_hold_two_open_chats(open_line, settings):
+    """Six starts from one address released together on six connections: two are queued, the
+    rest refused and not counted, whichever order the database took them in."""
+    need_services(on_postgres(), "DATABASE_URL does not point at PostgreSQL")
+    settings.CHAT_MAX_STARTS_PER_HOUR = 10
+    now = timezone.now()
+    answers, refusals = [], []
+
+    def work(i):
+        try:
+            answers.append(enqueue(now=now))
+        except ChatError as error:
+            refusals.append(error.code)
+
+    assert in_threads(6, work) == []
+    assert len(answers) == 2 and refusals == ["rate_limited"] * 4
+    assert Chat.objects.filter(asker_ip=IP).count() == 2
+    assert AddressCounter.objects.get(kind="start").count == 2  # the refused ones do not count
+    assert sorted(answer.frames[0]["position"] for answer in answers) == [1, 2]
 
 
 @pytest.mark.django_db

@@ -26,6 +26,7 @@ from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.sessions.backends.base import UpdateError
 from django.db import DatabaseError, connection, transaction
+from django.db.models import F
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare
@@ -299,29 +300,41 @@ def _rate_limited(message: str):
     return ChatError("rate_limited", message)
 
 
-def open_chats_from(ip: str) -> int:
-    """Queued or live one-to-one chats whose asker has this address (or its IPv6 /64)."""
+def open_chats_from(ip: str, up_to: int | None = None) -> int:
+    """Queued or live one-to-one chats whose asker has this address (or its IPv6 /64); with
+    `up_to`, only those started no later than that chat."""
     from chats.models import Chat
 
     key = limit_key(ip)
+    chats = Chat.objects.all() if up_to is None else Chat.objects.filter(pk__lte=up_to)
     if ":" not in key:
-        return Chat.objects.filter(asker_ip=key).count()
-    addresses = Chat.objects.filter(asker_ip__contains=":").values_list("asker_ip", flat=True)
+        return chats.filter(asker_ip=key).count()
+    addresses = chats.filter(asker_ip__contains=":").values_list("asker_ip", flat=True)
     return sum(1 for address in addresses if limit_key(address) == key)
+
+
+def too_many_open():
+    return _rate_limited("This connection already has open chats. End one before a new one.")
 
 
 def admit_chat_start(ip: str | None, now: datetime) -> None:
     """Refuse (`rate_limited`) a new chat from an address that holds or started too many.
 
-    Call inside the transaction that creates the chat: the counter row's lock makes one
-    address's starts take turns across processes, and a refusal rolls its count back.
+    Call inside a transaction: a refusal rolls its count back. The counter row's lock makes
+    one address's admissions take turns across processes; where the chat is inserted after
+    that transaction, check again after the insert (chats.services, `create_queued_chat`).
     """
     if not ip:
         return  # no address to count by (a local socket); nothing to limit
     if bump("start", limit_hash(ip), now) > settings.CHAT_MAX_STARTS_PER_HOUR:
         raise _rate_limited("Too many chats started from this connection. Try again later.")
     if open_chats_from(ip) >= settings.CHAT_MAX_OPEN_PER_ADDRESS:
-        raise _rate_limited("This connection already has open chats. End one before a new one.")
+        raise too_many_open()
+
+
+def uncount_chat_start(ip: str, now: datetime) -> None:
+    """A start admitted and then taken back: it does not count towards the hour's starts."""
+    _cell("start", limit_hash(ip), now).update(count=F("count") - 1)
 
 
 def admit_group_join(session_id: int, ip: str | None, present_from_address, now) -> None:
