@@ -54,7 +54,10 @@ class HoursException(models.Model):
         verbose_name=_("line"),
         help_text=_("Leave empty to apply to every line."),
     )
-    first_day = models.DateField(_("first day"))
+    first_day = models.DateField(
+        _("first day"),
+        help_text=_("Where exceptions overlap, the one added last decides the day's hours."),
+    )
     last_day = models.DateField(_("last day"))
     closed = models.BooleanField(_("closed"), default=True)
     opens = models.TimeField(
