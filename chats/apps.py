@@ -9,9 +9,15 @@ class ChatsConfig(AppConfig):
 
     def ready(self):
         from django.contrib.auth import signals
+        from django.db.models.signals import post_delete, post_save
 
-        from . import audit
+        from . import audit, services
         from .accounts import sync_coordinator_group
+        from .models import ServiceLine
+
+        # Starts keep their line a few seconds (services.get_line): a saved line is read again.
+        for signal in (post_save, post_delete):
+            signal.connect(services.forget_lines, sender=ServiceLine, dispatch_uid="forget_lines")
 
         # New models' permissions reach coordinators after every migrate.
         post_migrate.connect(sync_coordinator_group, dispatch_uid="sync_coordinator_group")

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from scheduling import services as scheduling
 from stats import services as stats
 from verkkoapu import security
+from verkkoapu.recent import Recent
 
 from . import notify, protocol
 from .models import Bar, Chat, DutySession, HelperProfile, Message, QueueTail, ServiceLine
@@ -171,11 +172,26 @@ def active_bar(ip: str | None, line: ServiceLine, now: datetime) -> Bar | None:
 # --- Asker side --------------------------------------------------------------------------------
 
 
+# Every start reads its line: kept a few seconds per process, cleared when a line is saved here
+# (chats/apps.py). Treat the instance as read-only: other threads hold it too.
+_lines = Recent(10.0)
+
+
 def get_line(slug: str) -> ServiceLine:
-    try:
-        return ServiceLine.objects.get(slug=slug, active=True, kind=ServiceLine.Kind.ONE_TO_ONE)
-    except ServiceLine.DoesNotExist:
-        raise ChatError("not_found", f"No chat line {slug!r}.") from None
+    line = _lines.get(slug, lambda: _read_line(slug))
+    if not line:
+        raise ChatError("not_found", f"No chat line {slug!r}.")
+    return line
+
+
+forget_lines = _lines.forget
+
+
+def _read_line(slug: str) -> ServiceLine | bool:
+    found = ServiceLine.objects.filter(
+        slug=slug, active=True, kind=ServiceLine.Kind.ONE_TO_ONE
+    ).first()
+    return found or False  # an unknown slug is kept too: guessing slugs costs no query
 
 
 def enqueue_asker(

@@ -28,7 +28,6 @@ Cut-off before closing
 """
 
 import math
-import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -40,6 +39,7 @@ from django.utils.translation import gettext as _
 
 from scheduling import hours
 from scheduling import services as scheduling
+from verkkoapu.recent import Recent
 
 from . import protocol
 from .models import Chat, LineLoad, PreparedText, ServiceLine
@@ -50,7 +50,7 @@ SHORTEST = timedelta(minutes=1)
 LONGEST = timedelta(minutes=120)
 SPREAD = 0.5  # the range is the mean ×(1 − SPREAD) … ×(1 + SPREAD)
 ROUND_TO = 5  # minutes
-PACE_CACHE_SECONDS = 5.0
+PACE_CACHE_SECONDS = 1.0  # a burst of starts or of queue moves reads the pace once a second
 
 
 @dataclass(frozen=True)
@@ -133,17 +133,13 @@ def pace_of(line: ServiceLine, now: datetime | None = None) -> Pace:
     return Pace(total, free, handle_minutes(line.pk))
 
 
-_cache: dict[int, tuple[float, Pace]] = {}
+_paces = Recent(PACE_CACHE_SECONDS)
 
 
 def cached_pace(line: ServiceLine) -> Pace:
     """The pace, read at most every few seconds per process: every waiting asker's socket asks
-    for it whenever the queue moves."""
-    stamp, pace = _cache.get(line.pk, (0.0, None))
-    if pace is None or time.monotonic() - stamp > PACE_CACHE_SECONDS:
-        pace = pace_of(line)
-        _cache[line.pk] = (time.monotonic(), pace)
-    return pace
+    for it whenever the queue moves, and every start for its estimate."""
+    return _paces.get(line.pk, lambda: pace_of(line))
 
 
 def estimate_field(position: int, pace: Pace) -> dict | None:
@@ -171,20 +167,33 @@ def outlook(line: ServiceLine, now: datetime | None = None, status=None) -> Outl
     status = status or scheduling.line_status(line, now)
     queue_length = Chat.objects.general_queue(line.pk).count()
     pace = pace_of(line, now)
-    accepting = status.open
-    if status.open and status.closes_at is not None:
-        minutes_left = (status.closes_at - now).total_seconds() / 60
-        accepting = can_serve_before_closing(
-            queue_length, minutes_left, pace.slots, pace.free, pace.handle_minutes
-        )
     estimate = estimate_field(queue_length + 1, pace) if status.open else None
-    return Outlook(status, queue_length, pace, accepting, estimate)
+    return Outlook(status, queue_length, pace, accepting(status, queue_length, pace, now), estimate)
+
+
+def accepting(status: hours.Status, queue_length: int, pace: Pace, now: datetime) -> bool:
+    """Whether the line takes one more into a queue this long: open, and (with a closing time)
+    the helpers can answer it before closing."""
+    if not status.open or status.closes_at is None:
+        return status.open
+    minutes_left = (status.closes_at - now).total_seconds() / 60
+    return can_serve_before_closing(
+        queue_length, minutes_left, pace.slots, pace.free, pace.handle_minutes
+    )
 
 
 def refuse_if_full(line: ServiceLine, status: hours.Status, language: str, now: datetime) -> Pace:
     """`queue_full`, with the next opening and other services, past the cut-off; else the
-    line's pace, read now, for the newcomer's estimate."""
-    found = outlook(line, now, status)  # fresh: a refusal on a stale pace is not fair
+    line's pace, for the newcomer's estimate.
+
+    A newcomer is let in on the pace read in the last few seconds (`cached_pace`): an opening's
+    burst reads it once, not once per asker. Only a refusal waits for a fresh reading: refusing
+    on a stale pace would not be fair.
+    """
+    pace = cached_pace(line)
+    if accepting(status, Chat.objects.general_queue(line.pk).count(), pace, now):
+        return pace
+    found = outlook(line, now, status)
     if found.accepting:
         return found.pace
     opens_at = scheduling.line_status(line, status.closes_at).opens_at if status.closes_at else None

@@ -12,6 +12,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from chats.models import Chat, DutySession, HelperProfile, ServiceLine
+from verkkoapu.recent import Recent
 
 from . import hours
 from .models import Debrief, HoursException, OpeningHours, ShiftBooking, ShiftSlot
@@ -22,7 +23,23 @@ def finnish_holidays(first_year: int, last_year: int):
     return holidays_lib.Finland(years=range(first_year, last_year + 1))
 
 
+# A start asks whether its line is open; an opening's burst asked hundreds of times a second.
+RULES_CACHE_SECONDS = 10.0
+_rules = Recent(RULES_CACHE_SECONDS)
+
+
 def rules_for(line: ServiceLine):
+    """The line's week and its exceptions (and every line's), in the order they apply.
+
+    Kept `RULES_CACHE_SECONDS` per process: a change saved in admin applies at once in the
+    process that saved it and within that time in the others (scheduling/signals.py)."""
+    return _rules.get(line.pk, lambda: _read_rules(line))
+
+
+forget_rules = _rules.forget
+
+
+def _read_rules(line: ServiceLine):
     week = {
         row.weekday: hours.DailyHours(row.opens, row.closes)
         for row in OpeningHours.objects.filter(line=line)

@@ -1,13 +1,19 @@
-"""A new one-to-one line starts with the default shift slots, which coordinators then edit."""
+"""A new one-to-one line starts with the default shift slots, which coordinators then edit; a
+saved change of hours clears the rules this process keeps (services.rules_for)."""
 
 from datetime import time
 
-from django.db.models.signals import post_save
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from chats.models import ServiceLine
 
-from .models import ShiftSlot
+from . import services
+from .models import HoursException, OpeningHours, ShiftSlot
+
+for model in (OpeningHours, HoursException, ServiceLine):
+    for signal in (post_save, post_delete):
+        signal.connect(services.forget_rules, sender=model, dispatch_uid="forget_rules")
 
 DEFAULT_SLOTS = [(time(12), time(14)), (time(14), time(16)), (time(16), time(18))]
 # The children's and young people's line opens at 15 (see migrations/0003_seed_shift_slots.py).

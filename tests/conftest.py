@@ -71,13 +71,14 @@ def real_services():
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Rate-limit counters in the cache (Redis in the services run) must not leak between tests."""
+    """Rate-limit counters in the cache (Redis in the services run) and the values a process keeps
+    a few seconds must not leak between tests."""
     from django.core.cache import cache
 
-    from chats import waiting
+    from verkkoapu.recent import Recent
 
     cache.clear()
-    waiting._cache.clear()  # each line's pace, kept a few seconds per process
+    Recent.forget_all()  # lines, their rules and paces, kept a few seconds per process
     yield
 
 

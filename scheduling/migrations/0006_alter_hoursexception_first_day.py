@@ -4,15 +4,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('scheduling', '0005_verbose_names'),
+        ("scheduling", "0005_verbose_names"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='hoursexception',
-            name='first_day',
-            field=models.DateField(help_text="Where exceptions overlap, the one added last decides the day's hours.", verbose_name='first day'),
+            model_name="hoursexception",
+            name="first_day",
+            field=models.DateField(
+                help_text="Where exceptions overlap, the one added last decides the day's hours.",
+                verbose_name="first day",
+            ),
         ),
     ]
