@@ -222,8 +222,7 @@ def enqueue_asker(
         return Answer([protocol.closed_frame(status.opens_at)])
     youth.refuse_adult(line, age, language)
     pace = waiting.refuse_if_full(line, status, language, now)
-    chat = create_queued_chat(line, language=language, ip=ip, now=now)
-    stats.increment(line.pk, _day(now), "contact", "first")
+    chat = create_queued_chat(line, language=language, ip=ip, now=now, counted=("contact", "first"))
     youth.count_age(line, age, now)
     announce_queue(line, positions_moved=False)
     position = general_position(chat)
@@ -238,7 +237,9 @@ def refuse_barred(ip: str | None, line: ServiceLine, language: str, now: datetim
         raise ChatError("blocked", _blocked_message(bar, language), until=protocol.iso(bar.until))
 
 
-def create_queued_chat(line: ServiceLine, *, language: str, ip: str | None, now) -> Chat:
+def create_queued_chat(
+    line: ServiceLine, *, language: str, ip: str | None, now, counted: tuple[str, str] | None = None
+) -> Chat:
     """A new chat at the end of the line's general queue, if the address's limits allow it.
 
     No start lands in front of an asker already told a place, so the places told stay true:
@@ -257,9 +258,7 @@ def create_queued_chat(line: ServiceLine, *, language: str, ip: str | None, now)
         asker_seen_at=now,
     )
     if connection.vendor == "postgresql":
-        with transaction.atomic():
-            # A refusal rolls the address's count back (its row's lock lasts this block).
-            security.admit_chat_start(ip, now)
+        security.count_chat_start(ip, now)
         _insert_at_tail(chat, now)
         _refuse_a_start_too_many(chat, now)
     else:
@@ -277,7 +276,9 @@ def create_queued_chat(line: ServiceLine, *, language: str, ip: str | None, now)
             chat.save(force_insert=True)
     # Counted once the chat is committed, not in its turn: the counter row is shared by every
     # start of the line, and counting inside made an opening burst queue twice as long.
-    transaction.on_commit(lambda: stats.increment(line.pk, _day(now), "chats_started"))
+    # `counted`: one more cell, the kind of contact, counted in the same statement.
+    cells = [("chats_started", ""), *([counted] if counted else [])]
+    transaction.on_commit(lambda: stats.increment_each(line.pk, _day(now), cells))
     return chat
 
 
@@ -319,9 +320,9 @@ def _insert_at_tail(chat: Chat, now: datetime) -> None:
 
 
 def _refuse_a_start_too_many(chat: Chat, now: datetime) -> None:
-    """Starts from one address admitted at the same moment on different threads or processes
-    each counted the address's open chats before the others' inserts: the newest beyond the
-    limit are taken back (deleted, their start uncounted) and refused.
+    """The address's open chats, counted once this one is in: past the limit it is taken back
+    (deleted, its start uncounted) and refused. Of starts from one address at the same moment
+    on different threads or processes the newest go: each counts only the chats up to its own.
 
     Exact for one line, whose starts take numbers in their turn. Two lines' starts from one
     address in the same millisecond can still both stay: the limit is against floods, and a
@@ -329,10 +330,12 @@ def _refuse_a_start_too_many(chat: Chat, now: datetime) -> None:
     ip = chat.asker_ip
     if not ip or security.open_chats_from(ip, up_to=chat.pk) <= settings.CHAT_MAX_OPEN_PER_ADDRESS:
         return
-    Chat.objects.filter(pk=chat.pk).delete()
+    if not Chat.objects.filter(pk=chat.pk, status=Chat.Status.QUEUED).delete()[0]:
+        return  # a helper took it in the meantime: it stays, answered
     security.uncount_chat_start(ip, now)
-    # A start in between was told a place behind this chat: places moved.
-    announce_queue(chat.line, positions_moved=True)
+    # Helpers may have counted it; a start after it was told a place behind it.
+    behind = Chat.objects.general_queue(chat.line_id).filter(queued_at__gte=chat.queued_at)
+    announce_queue(chat.line, positions_moved=behind.exists())
     raise security.too_many_open()
 
 

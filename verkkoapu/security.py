@@ -320,9 +320,8 @@ def too_many_open():
 def admit_chat_start(ip: str | None, now: datetime) -> None:
     """Refuse (`rate_limited`) a new chat from an address that holds or started too many.
 
-    Call inside a transaction: a refusal rolls its count back. The counter row's lock makes
-    one address's admissions take turns across processes; where the chat is inserted after
-    that transaction, check again after the insert (chats.services, `create_queued_chat`).
+    Call inside the transaction that creates the chat: a refusal rolls its count back, and the
+    counter row's lock makes one address's starts take turns across processes.
     """
     if not ip:
         return  # no address to count by (a local socket); nothing to limit
@@ -330,6 +329,17 @@ def admit_chat_start(ip: str | None, now: datetime) -> None:
         raise _rate_limited("Too many chats started from this connection. Try again later.")
     if open_chats_from(ip) >= settings.CHAT_MAX_OPEN_PER_ADDRESS:
         raise too_many_open()
+
+
+def count_chat_start(ip: str | None, now: datetime) -> None:
+    """Count a start in the address's hour, in one statement of its own; past the hour's limit
+    it is uncounted and refused (`rate_limited`). The open chats are counted after the insert
+    (chats.services, `create_queued_chat` on PostgreSQL)."""
+    if not ip:
+        return
+    if bump("start", limit_hash(ip), now) > settings.CHAT_MAX_STARTS_PER_HOUR:
+        uncount_chat_start(ip, now)
+        raise _rate_limited("Too many chats started from this connection. Try again later.")
 
 
 def uncount_chat_start(ip: str, now: datetime) -> None:
