@@ -13,11 +13,13 @@ class ChatsConfig(AppConfig):
 
         from . import audit, services
         from .accounts import sync_coordinator_group
-        from .models import ServiceLine
+        from .models import Bar, ServiceLine
 
         # Starts keep their line a few seconds (services.get_line): a saved line is read again.
+        # Bars likewise (services.active_bar).
         for signal in (post_save, post_delete):
             signal.connect(services.forget_lines, sender=ServiceLine, dispatch_uid="forget_lines")
+            signal.connect(services.forget_bars, sender=Bar, dispatch_uid="forget_bars")
 
         # New models' permissions reach coordinators after every migrate.
         post_migrate.connect(sync_coordinator_group, dispatch_uid="sync_coordinator_group")

@@ -154,12 +154,12 @@ def enqueue_with_code(slug: str, code: str, *, language: str, ip: str | None, no
     if now < follow_up.at - EARLY:
         return Answer([protocol.closed_frame(follow_up.at)])
     with transaction.atomic():
-        chat = services.create_queued_chat(
-            line, language=language, ip=ip, now=now, counted=("contact", "follow_up")
-        )
+        chat = services.create_queued_chat(line, language=language, ip=ip, now=now)
         if not FollowUp.objects.filter(pk=follow_up.pk, chat=None).update(chat=chat):
             # Another socket started with the same code this instant: it won.
             raise ChatError("not_found", "This code is unknown, already used or expired.")
+        cells = [("chats_started", ""), ("contact", "follow_up")]
+        transaction.on_commit(lambda: stats.increment_each(line.pk, timezone.localdate(now), cells))
         notify.helper(follow_up.helper_id, "follow_ups.changed")
     position = reserved_position(chat)
     return Answer([protocol.queued_frame(chat.token, position)], chat.pk, chat=chat)

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -100,15 +100,24 @@ def position_of(chat: Chat) -> int:
     return general_position(chat)
 
 
+def _ahead_of(chat: Chat) -> Q:
+    return Q(queued_at__lt=chat.queued_at) | Q(queued_at=chat.queued_at, pk__lt=chat.pk)
+
+
 def general_position(chat: Chat) -> int:
     """The place of a chat in its line's general queue (not a follow-up's)."""
-    ahead = Chat.objects.general_queue(chat.line_id).filter(
-        Q(queued_at__lt=chat.queued_at) | Q(queued_at=chat.queued_at, pk__lt=chat.pk)
+    return Chat.objects.general_queue(chat.line_id).filter(_ahead_of(chat)).count() + 1
+
+
+def general_place(chat: Chat) -> tuple[int, int]:
+    """A chat's place in its line's general queue and the queue's length, in one query."""
+    counts = Chat.objects.general_queue(chat.line_id).aggregate(
+        ahead=Count("pk", filter=_ahead_of(chat)), length=Count("pk")
     )
-    return ahead.count() + 1
+    return counts["ahead"] + 1, counts["length"]
 
 
-def announce_queue(line: ServiceLine, *, positions_moved: bool) -> None:
+def announce_queue(line: ServiceLine, *, positions_moved: bool, length: int | None = None) -> None:
     """Helpers get the queue's length; waiting askers, when places moved, the order.
 
     Read after the commit and stamped: of two takes committed at once, each reading inside its
@@ -121,8 +130,8 @@ def announce_queue(line: ServiceLine, *, positions_moved: bool) -> None:
 
         at = time.time()
         if not positions_moved:  # a newcomer at the end: only the length changed
-            length = Chat.objects.general_queue(line.pk).count()
-            notify.queue_changed(line.slug, None, length, at=at)
+            counted = Chat.objects.general_queue(line.pk).count() if length is None else length
+            notify.queue_changed(line.slug, None, counted, at=at)
             return
         order = queue_order(line.pk)
         pace = dataclasses.asdict(waiting.cached_pace(line))
@@ -158,14 +167,24 @@ def address_hash(ip: str) -> str:
     return hmac.new(settings.SECRET_KEY.encode(), ip.encode(), hashlib.sha256).hexdigest()
 
 
+# Every start asks whether its address is barred; bars are few. Kept two seconds per process and
+# cleared when a bar is saved here (chats/apps.py): a bar set on another process holds within that.
+_bars = Recent(2.0)
+forget_bars = _bars.forget
+
+
 def active_bar(ip: str | None, line: ServiceLine, now: datetime) -> Bar | None:
     if not ip:
         return None
-    return (
-        Bar.objects.filter(address_hash=address_hash(ip), until__gt=now)
-        .filter(Q(line=line) | Q(line=None))
-        .order_by("-until")
-        .first()
+    hashed = address_hash(ip)
+    bars = _bars.get("all", lambda: list(Bar.objects.order_by("-until")))
+    return next(
+        (
+            bar
+            for bar in bars
+            if bar.address_hash == hashed and bar.until > now and bar.line_id in (None, line.pk)
+        ),
+        None,
     )
 
 
@@ -221,11 +240,17 @@ def enqueue_asker(
     if not status.open:
         return Answer([protocol.closed_frame(status.opens_at)])
     youth.refuse_adult(line, age, language)
-    pace = waiting.refuse_if_full(line, status, language, now)
-    chat = create_queued_chat(line, language=language, ip=ip, now=now, counted=("contact", "first"))
+    chat = create_queued_chat(line, language=language, ip=ip, now=now)
+    # The cut-off is judged on the queue the newcomer joined: the askers ahead of them.
+    position, length = general_place(chat)
+    try:
+        pace = waiting.refuse_if_full(line, status, language, now, ahead=position - 1)
+    except ChatError:
+        _take_back(chat, now)
+        raise
+    stats.increment_each(line.pk, _day(now), [("chats_started", ""), ("contact", "first")])
     youth.count_age(line, age, now)
-    announce_queue(line, positions_moved=False)
-    position = general_position(chat)
+    announce_queue(line, positions_moved=False, length=length)
     queued = protocol.queued_frame(chat.token, position)
     queued["estimate"] = waiting.estimate_field(position, pace)  # addition: a range, or null
     return Answer([queued], chat.pk, chat=chat)
@@ -237,9 +262,7 @@ def refuse_barred(ip: str | None, line: ServiceLine, language: str, now: datetim
         raise ChatError("blocked", _blocked_message(bar, language), until=protocol.iso(bar.until))
 
 
-def create_queued_chat(
-    line: ServiceLine, *, language: str, ip: str | None, now, counted: tuple[str, str] | None = None
-) -> Chat:
+def create_queued_chat(line: ServiceLine, *, language: str, ip: str | None, now) -> Chat:
     """A new chat at the end of the line's general queue, if the address's limits allow it.
 
     No start lands in front of an asker already told a place, so the places told stay true:
@@ -274,11 +297,8 @@ def create_queued_chat(
             )
             chat.queued_at = max(now, tail) if tail else now
             chat.save(force_insert=True)
-    # Counted once the chat is committed, not in its turn: the counter row is shared by every
-    # start of the line, and counting inside made an opening burst queue twice as long.
-    # `counted`: one more cell, the kind of contact, counted in the same statement.
-    cells = [("chats_started", ""), *([counted] if counted else [])]
-    transaction.on_commit(lambda: stats.increment_each(line.pk, _day(now), cells))
+    # The caller counts the start once it stays (`chats_started` and its kind of contact), after
+    # the commit, not in its turn: the counter rows are shared by every start of the line.
     return chat
 
 
@@ -321,8 +341,8 @@ def _insert_at_tail(chat: Chat, now: datetime) -> None:
 
 def _refuse_a_start_too_many(chat: Chat, now: datetime) -> None:
     """The address's open chats, counted once this one is in: past the limit it is taken back
-    (deleted, its start uncounted) and refused. Of starts from one address at the same moment
-    on different threads or processes the newest go: each counts only the chats up to its own.
+    and refused. Of starts from one address at the same moment on different threads or
+    processes the newest go: each counts only the chats up to its own.
 
     Exact for one line, whose starts take numbers in their turn. Two lines' starts from one
     address in the same millisecond can still both stay: the limit is against floods, and a
@@ -330,13 +350,21 @@ def _refuse_a_start_too_many(chat: Chat, now: datetime) -> None:
     ip = chat.asker_ip
     if not ip or security.open_chats_from(ip, up_to=chat.pk) <= settings.CHAT_MAX_OPEN_PER_ADDRESS:
         return
+    if _take_back(chat, now):
+        raise security.too_many_open()
+
+
+def _take_back(chat: Chat, now: datetime) -> bool:
+    """Undo a start refused after its insert: the chat goes, its start is not counted. False
+    when a helper took it in the meantime: it stays, answered."""
     if not Chat.objects.filter(pk=chat.pk, status=Chat.Status.QUEUED).delete()[0]:
-        return  # a helper took it in the meantime: it stays, answered
-    security.uncount_chat_start(ip, now)
+        return False
+    if chat.asker_ip:
+        security.uncount_chat_start(chat.asker_ip, now)
     # Helpers may have counted it; a start after it was told a place behind it.
     behind = Chat.objects.general_queue(chat.line_id).filter(queued_at__gte=chat.queued_at)
     announce_queue(chat.line, positions_moved=behind.exists())
-    raise security.too_many_open()
+    return True
 
 
 def _blocked_message(bar: Bar, language: str) -> str:

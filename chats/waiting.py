@@ -182,20 +182,20 @@ def accepting(status: hours.Status, queue_length: int, pace: Pace, now: datetime
     )
 
 
-def refuse_if_full(line: ServiceLine, status: hours.Status, language: str, now: datetime) -> Pace:
-    """`queue_full`, with the next opening and other services, past the cut-off; else the
-    line's pace, for the newcomer's estimate.
+def refuse_if_full(
+    line: ServiceLine, status: hours.Status, language: str, now: datetime, *, ahead: int
+) -> Pace:
+    """`queue_full`, with the next opening and other services, when the `ahead` askers in
+    front of a newcomer are past the cut-off; else the line's pace, for the newcomer's estimate.
 
-    A newcomer is let in on the pace read in the last few seconds (`cached_pace`): an opening's
+    A newcomer is let in on the pace read in the last second (`cached_pace`): an opening's
     burst reads it once, not once per asker. Only a refusal waits for a fresh reading: refusing
     on a stale pace would not be fair.
     """
-    pace = cached_pace(line)
-    if accepting(status, Chat.objects.general_queue(line.pk).count(), pace, now):
-        return pace
-    found = outlook(line, now, status)
-    if found.accepting:
-        return found.pace
+    for read in (lambda: cached_pace(line), lambda: pace_of(line, now)):
+        pace = read()
+        if accepting(status, ahead, pace, now):
+            return pace
     opens_at = scheduling.line_status(line, status.closes_at).opens_at if status.closes_at else None
     with translation.override(language):
         message = _(
