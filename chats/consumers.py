@@ -469,30 +469,30 @@ class HelperConsumer(ModeratorMixin, BaseChatConsumer):
 
     async def connect(self):
         await super().connect()
-        user = self.scope.get("user")
-        self.helper = await db(_helper_of)(user)
         # A logged-out, expired or (with OTP_REQUIRED) unverified session is refused.
-        if self.helper is None or not await db(security.socket_login_valid)(self.scope):
+        self.helper = await db(_admitted_helper)(self.scope)
+        if self.helper is None:
             await self.close(code=CLOSE_FORBIDDEN)
             return
         self.session_key = security.socket_session_key(self.scope)
         self.active = False
         self.chats: dict[int, int] = {}  # chat id -> last seq sent
         await self.accept()
-        await db(services.start_duty)(self.helper, self.channel_name)
+        # Everything the console starts from in one trip to a database thread: after a server
+        # is lost its consoles reconnect together, and each trip waits behind all of theirs.
+        welcome = await db(_welcome)(self.helper, self.channel_name)
         self.start_heartbeat(db(self._beat))
         await self.join(notify.login_session(self.session_key))
         await self.join(notify.helper_group(self.helper.pk))
-        queues = (await db(_glance)(self.helper, [])).queues  # the helper's lines
-        for slug in queues:
+        for slug in welcome.queues:
             await self.join(notify.helpers_group(slug))
-        for slug, length in queues.items():
+        for slug, length in welcome.queues.items():
             await self.send_json(protocol.queue_frame(slug, length))
-        for chat in await db(services.helper_chats)(self.helper):
-            await self._open_chat(await db(services.helper_chat_answer)(chat))
-        await self.follow_ups_changed({})
+        for answer in welcome.chats:
+            await self._open_chat(answer)  # joins the chat's group, then catches up
+        await self.send_json(protocol.follow_ups_frame(welcome.follow_ups))
         # Transfer offers still waiting for this helper's answer (docs/workflow.md).
-        for offer in await db(transfer.offers_to)(self.helper):
+        for offer in welcome.offers:
             await self.send_json(offer)
 
     def _beat(self) -> bool:
@@ -699,6 +699,30 @@ def _helper_of(user):
     from .models import HelperProfile
 
     return HelperProfile.objects.filter(user=user).first()
+
+
+def _admitted_helper(scope) -> "HelperProfile | None":  # noqa: F821
+    helper = _helper_of(scope.get("user"))
+    return helper if helper is not None and security.socket_login_valid(scope) else None
+
+
+@dataclass
+class _Welcome:
+    queues: dict[str, int]  # the helper's lines and their queues' lengths
+    chats: list[services.Answer]  # `assigned` and history of each chat the helper holds
+    follow_ups: list[dict]
+    offers: list[dict]  # transfers offered to the helper, not yet answered
+
+
+def _welcome(helper, channel_name: str) -> _Welcome:
+    """A console's start: on duty, then what it shows (HelperConsumer.connect)."""
+    services.start_duty(helper, channel_name)
+    return _Welcome(
+        queues=_glance(helper, []).queues,
+        chats=[services.helper_chat_answer(chat) for chat in services.helper_chats(helper)],
+        follow_ups=followups.follow_ups_of(helper),
+        offers=transfer.offers_to(helper),
+    )
 
 
 def _asker_state(chat_id: int) -> dict | None:

@@ -148,8 +148,9 @@ def estimate_field(position: int, pace: Pace) -> dict | None:
 
 
 def estimate_for(line: ServiceLine, position: int) -> dict | None:
-    """The `estimate` field of `queued` and `position` frames."""
-    return estimate_field(position, pace_of(line))
+    """The `estimate` field of `queued` and `position` frames: on the pace read within the last
+    second (a queued asker's heartbeat and every resume ask for it)."""
+    return estimate_field(position, cached_pace(line))
 
 
 @dataclass(frozen=True)
