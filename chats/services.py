@@ -246,8 +246,9 @@ def enqueue_asker(
     try:
         pace = waiting.refuse_if_full(line, status, language, now, ahead=position - 1)
     except ChatError:
-        _take_back(chat, now)
-        raise
+        if _take_back(chat, now):
+            raise
+        pace = waiting.cached_pace(line)  # a helper took the chat meanwhile: it stays
     stats.increment_each(line.pk, _day(now), [("chats_started", ""), ("contact", "first")])
     youth.count_age(line, age, now)
     announce_queue(line, positions_moved=False, length=length)
