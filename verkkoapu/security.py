@@ -325,8 +325,7 @@ def admit_chat_start(ip: str | None, now: datetime) -> None:
     """
     if not ip:
         return  # no address to count by (a local socket); nothing to limit
-    if bump("start", limit_hash(ip), now) > settings.CHAT_MAX_STARTS_PER_HOUR:
-        raise _rate_limited("Too many chats started from this connection. Try again later.")
+    count_chat_start(ip, now)
     if open_chats_from(ip) >= settings.CHAT_MAX_OPEN_PER_ADDRESS:
         raise too_many_open()
 
