@@ -243,7 +243,9 @@ class BaseChatConsumer(AsyncJsonWebsocketConsumer):
     async def receive(self, text_data=None, bytes_data=None):
         if not self.limiter.allow():
             await self.send_json(
-                protocol.error_frame("rate_limited", "Too many frames; slow down and resend.")
+                protocol.error_frame(
+                    "rate_limited", "Too many frames; slow down and resend.", limit="frames"
+                )
             )
             if self.limiter.refused > settings.CHAT_RATE_MESSAGES * 5:
                 await self.close(code=CLOSE_FLOOD)
@@ -328,7 +330,9 @@ class AskerConsumer(BaseChatConsumer):
     async def handle_resume(self, frame):
         # Guessing tokens: a few unknown ones per socket, and per address on every process.
         if self.token_misses >= settings.CHAT_MAX_TOKEN_MISSES_PER_SOCKET:
-            raise ChatError("rate_limited", "Too many unknown chats on this connection.")
+            raise ChatError(
+                "rate_limited", "Too many unknown chats on this connection.", limit="token_misses"
+            )
         try:
             answer = await db(services.resume_chat)(frame.token, ip=services.client_ip(self.scope))
         except ChatError as error:

@@ -174,7 +174,7 @@ def refuse_guessing(ip: str | None, now: datetime) -> None:
     """`rate_limited` once this address has had too many wrong codes (or invites) lately."""
     cell = CodeGuess.objects.filter(address_hash=_address(ip), window_start=_window_start(now))
     if (cell.values_list("count", flat=True).first() or 0) >= _guess_limit():
-        raise ChatError("rate_limited", "Too many wrong codes; try again later.")
+        raise ChatError("rate_limited", "Too many wrong codes; try again later.", limit="codes")
 
 
 def _address(ip: str | None) -> str:

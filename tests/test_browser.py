@@ -263,6 +263,29 @@ def test_quick_exit_leaves_nothing_behind(server, contexts):
     assert context.cookies(server.http) == []
 
 
+def test_a_third_tab_is_told_to_use_the_chat_already_open(server, contexts):
+    """Each tab has its own chat (sessionStorage is per tab); past the address's limit of open
+    chats the widget says so in words and offers the start again, instead of a generic error."""
+    from playwright.sync_api import expect
+
+    from chats.models import Chat
+
+    context = contexts()
+    for _ in range(settings.CHAT_MAX_OPEN_PER_ADDRESS):
+        page = context.new_page()
+        open_widget_on_line(page, server.http)
+        accept_and_start(page)
+        expect(page.locator(".va-position")).to_be_visible()
+
+    third = context.new_page()
+    open_widget_on_line(third, server.http)
+    accept_and_start(third)
+    expect(third.get_by_role("alert")).to_contain_text("jo avoinna keskustelu")
+    expect(third.get_by_role("button", name="Aloita keskustelu")).to_be_visible()
+    assert storage_of(third)["session"] == 0  # nothing to resume: no chat was made
+    assert Chat.objects.count() == settings.CHAT_MAX_OPEN_PER_ADDRESS
+
+
 def test_widget_on_a_phone_by_keyboard_with_a_closed_line(server, contexts, lines):
     from playwright.sync_api import expect
 

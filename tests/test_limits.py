@@ -54,7 +54,7 @@ async def test_an_address_holds_only_two_open_chats_until_one_ends(open_line, as
     assert (await start(second))["type"] == "queued"
     refused = await start(third)
     assert refused["type"] == "error" and refused["code"] == "rate_limited"
-    assert "open chats" in refused["message"]
+    assert "open chats" in refused["message"] and refused["limit"] == "open_chats"
     # Someone else is not affected, and the refused socket can try again once a chat ends.
     neighbour = await asker_socket(open_line, ip="203.0.113.71")
     assert (await start(neighbour))["type"] == "queued"
@@ -72,7 +72,7 @@ def test_an_address_starts_only_so_many_chats_an_hour(open_line, settings):
         services.end_chat(enqueue(now=now).chat_id, by="asker", now=now)
     with pytest.raises(ChatError) as refused:
         enqueue(now=now)
-    assert refused.value.code == "rate_limited"
+    assert (refused.value.code, refused.value.extra) == ("rate_limited", {"limit": "starts"})
     assert not Chat.objects.exists()  # a refusal leaves nothing behind
     assert enqueue(ip="203.0.113.71", now=now).chat_id
     assert enqueue(now=now + timedelta(hours=1)).chat_id  # the next hour

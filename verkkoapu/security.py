@@ -294,10 +294,12 @@ def _forget_past_hours(now: datetime) -> None:
     _forgotten_for = window
 
 
-def _rate_limited(message: str):
+def _rate_limited(message: str, limit: str):
+    """`rate_limited`, with `limit` naming which (an addition to the contract: a client can say
+    what to do, e.g. the widget tells an asker to end the chat open in another tab)."""
     from chats.services import ChatError
 
-    return ChatError("rate_limited", message)
+    return ChatError("rate_limited", message, limit=limit)
 
 
 def open_chats_from(ip: str, up_to: int | None = None) -> int:
@@ -314,7 +316,9 @@ def open_chats_from(ip: str, up_to: int | None = None) -> int:
 
 
 def too_many_open():
-    return _rate_limited("This connection already has open chats. End one before a new one.")
+    return _rate_limited(
+        "This connection already has open chats. End one before a new one.", "open_chats"
+    )
 
 
 def admit_chat_start(ip: str | None, now: datetime) -> None:
@@ -338,7 +342,9 @@ def count_chat_start(ip: str | None, now: datetime) -> None:
         return
     if bump("start", limit_hash(ip), now) > settings.CHAT_MAX_STARTS_PER_HOUR:
         uncount_chat_start(ip, now)
-        raise _rate_limited("Too many chats started from this connection. Try again later.")
+        raise _rate_limited(
+            "Too many chats started from this connection. Try again later.", "starts"
+        )
 
 
 def uncount_chat_start(ip: str, now: datetime) -> None:
@@ -355,9 +361,11 @@ def admit_group_join(session_id: int, ip: str | None, present_from_address, now)
     if not ip:
         return
     if present_from_address.count() >= settings.CHAT_MAX_OPEN_PER_ADDRESS:
-        raise _rate_limited("This connection is already in the group. Use that window.")
+        raise _rate_limited(
+            "This connection is already in the group. Use that window.", "open_chats"
+        )
     if bump(f"join.{session_id}", limit_hash(ip), now) > settings.CHAT_MAX_STARTS_PER_HOUR:
-        raise _rate_limited("Too many joins from this connection. Try again later.")
+        raise _rate_limited("Too many joins from this connection. Try again later.", "starts")
 
 
 def refuse_token_guessing(ip: str | None, now: datetime) -> None:
@@ -366,7 +374,9 @@ def refuse_token_guessing(ip: str | None, now: datetime) -> None:
         return
     misses = count_in_window("token_miss", limit_hash(ip), now)
     if misses >= settings.CHAT_MAX_TOKEN_MISSES_PER_HOUR:
-        raise _rate_limited("Too many unknown chats from this connection. Try again later.")
+        raise _rate_limited(
+            "Too many unknown chats from this connection. Try again later.", "token_misses"
+        )
 
 
 def count_token_miss(ip: str | None, now: datetime) -> None:

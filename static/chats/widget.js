@@ -82,6 +82,9 @@
       new_chat: "Aloita uusi keskustelu",
       not_found: "Keskustelua ei enää ole: se on päättynyt.",
       rate_limited: "Lähetit viestejä liian nopeasti. Odota hetki.",
+      limit_open_chats: "Tästä verkkoyhteydestä on jo avoinna keskustelu (ehkä toisessa välilehdessä tai ikkunassa). Jatka siellä tai lopeta se ensin.",
+      limit_starts: "Tästä verkkoyhteydestä on aloitettu tällä tunnilla jo monta keskustelua. Yritä myöhemmin uudelleen.",
+      limit_codes: "Koodeja on kokeiltu liian monta. Yritä myöhemmin uudelleen.",
       too_long: "Viesti on liian pitkä.",
       follow_up: "Auttaja tarjosi jatkokeskustelua {when}. Kirjoita koodi muistiin: {code}",
       code_label: "Jatkokeskustelun koodi (jos sait sellaisen)",
@@ -157,6 +160,9 @@
       new_chat: "Starta en ny chatt",
       not_found: "Chatten finns inte längre: den har avslutats.",
       rate_limited: "Du skickade meddelanden för snabbt. Vänta en stund.",
+      limit_open_chats: "Från den här uppkopplingen finns redan en öppen chatt (kanske i en annan flik eller ett annat fönster). Fortsätt där eller avsluta den först.",
+      limit_starts: "Från den här uppkopplingen har redan många chattar startats den här timmen. Försök igen senare.",
+      limit_codes: "För många koder har prövats. Försök igen senare.",
       too_long: "Meddelandet är för långt.",
       follow_up: "Hjälparen erbjöd en fortsatt chatt {when}. Skriv upp koden: {code}",
       code_label: "Kod för fortsatt chatt (om du fick en)",
@@ -232,6 +238,9 @@
       new_chat: "Start a new chat",
       not_found: "This chat no longer exists: it has ended.",
       rate_limited: "You sent messages too fast. Please wait a moment.",
+      limit_open_chats: "A chat is already open from this connection (perhaps in another tab or window). Continue there, or end it first.",
+      limit_starts: "Many chats have been started from this connection this hour. Please try again later.",
+      limit_codes: "Too many codes have been tried. Please try again later.",
       too_long: "The message is too long.",
       follow_up: "The helper offered a follow-up chat {when}. Write down the code: {code}",
       code_label: "Follow-up code (if you were given one)",
@@ -961,6 +970,15 @@
       forget();
       state.token = null;
       showIntro(Object.assign({}, state.line, { open: false }), frame.message);
+      return;
+    }
+    var limits = { open_chats: 1, starts: 1, codes: 1 };
+    if (frame.code === "rate_limited" && state.view === "connecting" && limits[frame.limit]) {
+      // A start (or a follow-up code) refused by a per-address limit: nothing was created.
+      state.token = null;
+      closeSocket();
+      setStatus("");
+      showIntro(state.line, t("limit_" + frame.limit));
       return;
     }
     var known = { rate_limited: 1, too_long: 1 };
