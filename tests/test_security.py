@@ -717,3 +717,18 @@ def test_two_step_login_in_a_browser_then_console_and_admin_without_csp_refusals
         assert refused == []
     finally:
         server.stop()
+
+
+@pytest.mark.django_db
+def test_guessed_line_slugs_do_not_pile_up_in_a_process(lines, monkeypatch):
+    """Unknown slugs are remembered a few seconds (guessing costs no query), but a prober's
+    endless new slugs must not grow the process's memory without end."""
+    from chats import services
+    from verkkoapu.recent import Recent
+
+    monkeypatch.setattr(Recent, "KEYS_KEPT", 50)
+    for n in range(500):
+        with pytest.raises(services.ChatError):
+            services.get_line(f"guess-{n}")
+    assert len(services._lines.values) <= 50
+    assert services.get_line("vakivalta").slug == "vakivalta"  # real lines still served

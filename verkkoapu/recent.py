@@ -15,6 +15,8 @@ from collections.abc import Callable, Hashable
 class Recent:
     every: list["Recent"] = []  # for tests, which start each from nothing
 
+    KEYS_KEPT = 1000  # past this, old values go: keys from the network (slugs) are unbounded
+
     def __init__(self, seconds: float):
         self.seconds = seconds
         self.values: dict[Hashable, tuple[float, object]] = {}
@@ -27,8 +29,16 @@ class Recent:
         if value is None or time.monotonic() - stamp > self.seconds:
             value = read()
             with self.lock:
+                if len(self.values) >= self.KEYS_KEPT:
+                    self._drop_old()
                 self.values[key] = (time.monotonic(), value)
         return value
+
+    def _drop_old(self):
+        oldest = time.monotonic() - self.seconds
+        self.values = {k: kept for k, kept in self.values.items() if kept[0] >= oldest}
+        if len(self.values) >= self.KEYS_KEPT:  # all fresh: a flood of new keys
+            self.values.clear()
 
     def forget(self, *args, **kwargs):
         """Drop every value (a signal receiver: the arguments say what changed)."""
