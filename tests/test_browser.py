@@ -68,8 +68,8 @@ def server(open_line):
 def contexts(browser):
     opened = []
 
-    def make(viewport=DESKTOP, **kwargs):
-        context = browser.new_context(locale="fi-FI", viewport=viewport, **kwargs)
+    def make(viewport=DESKTOP, locale="fi-FI", **kwargs):
+        context = browser.new_context(locale=locale, viewport=viewport, **kwargs)
         context.set_default_timeout(10_000)
         # Quick exit goes to a search engine; this machine has no network, so answer locally.
         context.route(
@@ -284,6 +284,20 @@ def test_a_third_tab_is_told_to_use_the_chat_already_open(server, contexts):
     expect(third.get_by_role("button", name="Aloita keskustelu")).to_be_visible()
     assert storage_of(third)["session"] == 0  # nothing to resume: no chat was made
     assert Chat.objects.count() == settings.CHAT_MAX_OPEN_PER_ADDRESS
+
+
+def test_the_widget_speaks_swedish_from_its_catalogue(server, contexts):
+    """A Swedish page gets the widget in Swedish: the words come from the djangojs catalogue."""
+    from playwright.sync_api import expect
+
+    page = contexts(locale="sv-FI").new_page()
+    page.goto(server.http + "/")
+    assert page.evaluate("document.documentElement.lang") == "sv"
+    page.get_by_role("button", name="Öppna den anonyma chatten").click()
+    page.locator(".va-line").first.click()
+    expect(
+        page.get_by_label("Jag har läst informationen och godkänner reglerna för chatten")
+    ).to_be_visible()
 
 
 def test_widget_on_a_phone_by_keyboard_with_a_closed_line(server, contexts, lines):

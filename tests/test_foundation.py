@@ -263,3 +263,28 @@ def test_demo_page_embeds_the_widget_and_sets_no_cookie(client):
     assert response.status_code == 200
     assert "chats/widget.js" in response.text
     assert not response.cookies
+
+
+def test_the_widget_carries_every_translation_of_its_catalogues():
+    """widget.js's words are msgids of the djangojs catalogues; the script holds what the
+    compiled catalogues say, for every language, or this fails with what to run."""
+    out = io.StringIO()
+    call_command("widgettexts", "--check", stdout=out)
+    assert "up to date" in out.getvalue()
+
+
+def test_a_widget_text_without_a_translation_is_caught(tmp_path, monkeypatch):
+    from chats.management.commands import widgettexts
+
+    copy = tmp_path / "widget.js"
+    script = widgettexts.WIDGET.read_text(encoding="utf-8")
+    copy.write_text(
+        script.replace(
+            "  var MESSAGES = {", '  var MESSAGES = {\n    x: gettext_noop("New words"),'
+        ),
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(widgettexts, "WIDGET", copy)
+    with pytest.raises(CommandError, match="fi: New words"):
+        call_command("widgettexts", "--check")
+    assert copy.read_text(encoding="utf-8").count("New words") == 1  # nothing written
