@@ -509,3 +509,10 @@ class WsClient:
     async def close(self):
         if self.ws is not None:
             await self.ws.close()
+
+
+# --- Real browsers ------------------------------------------------------------------------------
+
+# Chromium, a daphne and browser contexts for every test module (tests/browser.py); imported
+# last, as that module builds on the helpers above.
+from tests.browser import browser, contexts, server  # noqa: E402, F401

@@ -1,6 +1,6 @@
 """Offering a follow-up from the console in real browsers (docs/follow-ups.md): the helper picks
 a time of their own booked shift, the asker's widget shows it with the code. Chromium and daphne
-as in tests/test_browser.py, whose fixtures this module shares."""
+as in tests/browser.py."""
 
 import re
 from datetime import datetime, timedelta
@@ -13,17 +13,13 @@ from chats.models import FollowUp
 from scheduling.hours import HELSINKI
 from scheduling.models import ShiftBooking
 from scheduling.services import book_shift
-from tests import test_browser as shared
-from tests.test_browser import (
+from tests.browser import (
     accept_and_start,
     axe_violations,
     log_in,
     open_widget_on_line,
     watch_for_alerts,
 )
-
-# The browser, the daphne server and the browser contexts of tests/test_browser.py.
-browser, server, contexts = shared.browser, shared.server, shared.contexts
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser, pytest.mark.slow]
 

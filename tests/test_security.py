@@ -29,7 +29,6 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from chats.accounts import create_coordinator
 from chats.models import Message
 from tests.conftest import ROOT, connect, next_frame, receive_nothing, session_cookie
-from tests.test_browser import browser, contexts  # noqa: F401  (fixtures)
 
 PASSWORD = "correct horse battery"
 ON_DUTY = "Päivystää"  # the console's state once its socket is open (fi)
@@ -57,7 +56,7 @@ def verified_cookie(user) -> str:
     return client.cookies[settings.SESSION_COOKIE_NAME].value
 
 
-async def closed_with(communicator, timeout=3.0) -> int:
+async def closed_with(communicator, timeout=10.0) -> int:
     """Read until the server closes the socket; its close code."""
     while True:
         output = await communicator.receive_output(timeout)
@@ -686,8 +685,8 @@ def test_two_step_login_in_a_browser_then_console_and_admin_without_csp_refusals
 ):
     from base64 import b32decode
 
+    from tests.browser import watch_for_alerts
     from tests.conftest import Daphne, server_env
-    from tests.test_browser import watch_for_alerts
 
     helper = make_helper()
     helper.user.is_staff = helper.user.is_superuser = True
@@ -695,7 +694,7 @@ def test_two_step_login_in_a_browser_then_console_and_admin_without_csp_refusals
     server = Daphne(server_env(settings.REDIS_URL, OTP_REQUIRED="true")).start()
     base = f"http://127.0.0.1:{server.port}"
     try:
-        page = request.getfixturevalue("contexts")().new_page()  # tests/test_browser.py
+        page = request.getfixturevalue("contexts")().new_page()  # tests/browser.py
         refused = watch_for_alerts(page)
         page.goto(base + "/console/")
         page.locator("#id_username").fill(helper.user.username)

@@ -1,22 +1,18 @@
 """A transfer in real browsers: a peer hands a chat to a professional, the asker sees who
 continues, and nothing of the chat is lost (docs/workflow.md). Chromium and daphne as in
-tests/test_browser.py, whose fixtures this module shares."""
+tests/browser.py."""
 
 import re
 
 import pytest
 
-from tests import test_browser as shared
-from tests.test_browser import (
+from tests.browser import (
     accept_and_start,
     axe_violations,
     log_in,
     open_widget_on_line,
     watch_for_alerts,
 )
-
-# The browser, the daphne server and the browser contexts of tests/test_browser.py.
-browser, server, contexts = shared.browser, shared.server, shared.contexts
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser, pytest.mark.slow]
 
