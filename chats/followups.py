@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from scheduling import services as scheduling
 from stats import services as stats
@@ -110,11 +111,11 @@ def offer(
     chat = services.own_chat(helper, chat_id)
     topics = services.checked_topics(chat, topics)
     if at <= now:
-        raise ChatError("bad_follow_up", "The follow-up time must be in the future.")
+        raise ChatError("bad_follow_up", _("The follow-up time must be in the future."))
     shift = scheduling.shift_containing(helper, chat.line, at)
     if shift is None:
         raise ChatError(
-            "bad_follow_up", "The follow-up time must be inside one of your booked shifts."
+            "bad_follow_up", _("The follow-up time must be inside one of your booked shifts.")
         )
     code = new_code()
     when = protocol.iso(at)
@@ -130,7 +131,7 @@ def offer(
             created_at=now,
         )
         if not services.end_chat(chat_id, by="helper", topics=topics, now=now, follow_up=follow_up):
-            raise ChatError("not_found", "This chat has already ended.")
+            raise ChatError("not_found", _("This chat has already ended."))
         stats.increment(chat.line_id, timezone.localdate(now), "follow_ups_offered")
         notify.helper(helper.pk, "follow_ups.changed")
     return follow_up["helper"]

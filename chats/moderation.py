@@ -8,6 +8,7 @@ in chats/groups.py; this holds only which sessions the socket is in and the last
 import logging
 
 from channels.db import aclose_old_connections, database_sync_to_async
+from django.utils.translation import gettext as _
 
 from . import groups, notify, protocol
 from .services import ChatError
@@ -33,7 +34,7 @@ class ModeratorMixin:
 
     def _session(self, session_id: int) -> int:
         if session_id not in self.moderating:
-            raise ChatError("not_found", "Join the session first (group_join).")
+            raise ChatError("not_found", _("Join the session first (group_join)."))
         return session_id
 
     async def handle_group_join(self, frame):

@@ -555,7 +555,7 @@ def accept_next(helper: HelperProfile, slug: str, now=None) -> Answer:
     now = now or timezone.now()
     line = helper.lines.filter(slug=slug, active=True).first()
     if line is None:
-        raise ChatError("not_found", f"You are not a helper of {slug!r}.")
+        raise ChatError("not_found", _("You are not a helper of %(line)s.") % {"line": slug})
     from . import audit, duty, followups  # these build on this module
 
     duty.refuse_at_capacity(helper)
@@ -616,7 +616,7 @@ def helper_chats(helper: HelperProfile) -> list[Chat]:
 def own_chat(helper: HelperProfile, chat_id: int) -> Chat:
     chat = Chat.objects.active().filter(pk=chat_id, helper=helper).select_related("line").first()
     if chat is None:
-        raise ChatError("not_found", "No such chat of yours; it may have ended.")
+        raise ChatError("not_found", _("No such chat of yours; it may have ended."))
     return chat
 
 
@@ -635,7 +635,7 @@ def consult(helper: HelperProfile, slug: str, text: str, now=None) -> dict:
     """A note to the helpers on duty for the line: never stored, never shown to an asker."""
     line = helper.lines.filter(slug=slug, active=True).first()
     if line is None:
-        raise ChatError("not_found", f"You are not a helper of {slug!r}.")
+        raise ChatError("not_found", _("You are not a helper of %(line)s.") % {"line": slug})
     return protocol.consult_frame(
         slug, helper.display_name, helper.role, text, now or timezone.now()
     )
@@ -703,7 +703,10 @@ def checked_topics(chat: Chat, topics: list[str]) -> list[str]:
     known = set(chat.line.topics.filter(active=True).values_list("slug", flat=True))
     unknown = sorted(set(topics) - known)
     if unknown:
-        raise ChatError("unknown_topic", f"Unknown topic(s) for this line: {', '.join(unknown)}.")
+        raise ChatError(
+            "unknown_topic",
+            _("Unknown topic(s) for this line: %(topics)s.") % {"topics": ", ".join(unknown)},
+        )
     return sorted(set(topics))
 
 

@@ -177,11 +177,17 @@ async def test_bad_follow_up_keeps_the_chat_open(
         WEDNESDAY - timedelta(hours=1),  # the past
         (WEDNESDAY + timedelta(days=1)).replace(hour=16, minute=30),  # not booked that day
     ]
+    said = []
     for at in outside:
         await console.send_json_to(
             {"type": "end", "chat": chat, "topics": [], "follow_up_at": at.isoformat()}
         )
-        assert (await next_frame(console, "error"))["code"] == "bad_follow_up"
+        refused = await next_frame(console, "error")
+        assert refused["code"] == "bad_follow_up"
+        said.append(refused["message"])
+    # The console shows the message as it is: in the UI's first language.
+    assert said[0] == "Jatkokeskustelun ajan pitää osua johonkin varaamaasi vuoroon."
+    assert said[2] == "Jatkokeskustelun ajan pitää olla tulevaisuudessa."
     await console.send_json_to({"type": "message", "chat": chat, "text": "Jatketaan vielä."})
     assert (await next_frame(asker, "message"))["text"] == "Jatketaan vielä."
     assert await receive_nothing(asker)
