@@ -7,6 +7,7 @@ loses or reorders a message.
 """
 
 import asyncio
+import gc
 import logging
 import random
 import time
@@ -129,6 +130,7 @@ class _Sweeper:
 
     @classmethod
     async def run(cls):
+        collected = time.monotonic()
         while True:
             await asyncio.sleep(settings.CHAT_SWEEP_SECONDS)
             for sweep in (services.sweep, groups.sweep, followups.sweep):
@@ -136,6 +138,23 @@ class _Sweeper:
                     await db(sweep)()
                 except Exception:
                     log.exception("sweep failed; retrying at the next interval")
+            if time.monotonic() - collected >= settings.CHAT_GC_SECONDS:
+                collected = time.monotonic()
+                collect_garbage()
+
+
+def collect_garbage() -> float:
+    """A full collection of the process's own objects (verkkoapu/asgi.py froze the start-up's):
+    a closed socket's daphne and autobahn objects hold each other in cycles that only a full
+    collection frees, and the collector's own schedule, driven by allocations that outlive
+    their moment, came to one only every 15-20 minutes of a busy process; its memory grew
+    until then (docs/performance.md, item 19). Seconds taken."""
+    began = time.monotonic()
+    gc.collect()
+    took = time.monotonic() - began
+    if took > 0.1:
+        log.warning("a full garbage collection took %.0f ms", took * 1000)
+    return took
 
 
 class BaseChatConsumer(AsyncJsonWebsocketConsumer):

@@ -13,6 +13,7 @@ Elsewhere (SQLite, or `CHAT_LOOP_DB` off) `enabled()` is False and nothing here 
 """
 
 import asyncio
+import functools
 import logging
 import weakref
 
@@ -28,7 +29,15 @@ log = logging.getLogger(__name__)
 
 
 def enabled() -> bool:
-    return settings.CHAT_LOOP_DB and connection.vendor == "postgresql"
+    return settings.CHAT_LOOP_DB and _vendor() == "postgresql"
+
+
+# On the event loop, Django's `connection` is a new DatabaseWrapper in every task's context
+# (asgiref's Local is per context there): built, with its operations, features and
+# introspection, for one attribute. Read what is needed of it once per process instead.
+@functools.cache
+def _vendor() -> str:
+    return connection.vendor
 
 
 class LoopPool:
@@ -131,8 +140,9 @@ async def store_message(chat_id: int, sender: str, text: str, *, helper=None, cl
     return message
 
 
+@functools.cache
 def _chat_sql(template: str) -> str:
-    quote = connection.ops.quote_name
+    quote = services.quote_name
     return template.format(chat=quote(Chat._meta.db_table), message=quote(Message._meta.db_table))
 
 

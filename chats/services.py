@@ -5,6 +5,7 @@ the frames its caller answers with and nudges everyone else through `notify` aft
 """
 
 import dataclasses
+import functools
 import hashlib
 import hmac
 import ipaddress
@@ -508,11 +509,18 @@ RETURNING id, seq
 """
 
 
+@functools.cache
+def quote_name(name: str) -> str:
+    """Once per process: also called from the event loop (chats/loopdb.py), where `connection`
+    is a new DatabaseWrapper in every task's context."""
+    return connection.ops.quote_name(name)
+
+
 def store_statement(chat_id, helper, fields) -> tuple[str, list]:
     """The one-statement store (PostgreSQL), as SQL and parameters: run here on Django's
     connection, or from the event loop by chats/loopdb.py."""
     writable = _writable(chat_id, helper)
-    where = " AND ".join(f"{connection.ops.quote_name(column)} = %s" for column in writable)
+    where = " AND ".join(f"{quote_name(column)} = %s" for column in writable)
     sql = _STORE_SQL.format(chat=Chat._meta.db_table, message=Message._meta.db_table, where=where)
     return sql, [*writable.values(), *fields.values()]
 
