@@ -292,13 +292,13 @@
   };
   var CATALOG = TRANSLATIONS[config.language] || {};
 
-  function known(key) {
-    return Object.prototype.hasOwnProperty.call(MESSAGES, key);
+  function has(object, key) {
+    return Object.prototype.hasOwnProperty.call(object, key);
   }
 
   function t(key, values) {
     var english = MESSAGES[key];
-    var text = Object.prototype.hasOwnProperty.call(CATALOG, english) ? CATALOG[english] : english;
+    var text = has(CATALOG, english) ? CATALOG[english] : english;
     return text.replace(/\{(\w+)\}/g, function (whole, name) {
       return values && name in values ? String(values[name]) : whole;
     });
@@ -986,8 +986,7 @@
       showIntro(Object.assign({}, state.line, { open: false }), frame.message);
       return;
     }
-    var limits = { open_chats: 1, starts: 1, codes: 1 };
-    if (frame.code === "rate_limited" && state.view === "connecting" && limits[frame.limit]) {
+    if (frame.code === "rate_limited" && state.view === "connecting" && has(MESSAGES, "limit_" + frame.limit)) {
       // A start (or a follow-up code) refused by a per-address limit: nothing was created.
       state.token = null;
       closeSocket();
@@ -995,8 +994,8 @@
       showIntro(state.line, t("limit_" + frame.limit));
       return;
     }
-    var known = { rate_limited: 1, too_long: 1 };
-    setStatus(known[frame.code] ? t(frame.code) : t("error"));
+    var worded = { rate_limited: 1, too_long: 1 };
+    setStatus(worded[frame.code] ? t(frame.code) : t("error"));
   }
 
   // --- Waiting and chatting (one view: an asker may write while waiting) ----------------------
@@ -1360,7 +1359,7 @@
     clearBody();
     var heading = el("h3", { className: "va-subtitle", tabindex: "-1", text: t("ended_title") });
     ui.body.appendChild(heading);
-    var endedText = state.endedReason && known("ended_" + state.endedReason) ? t("ended_" + state.endedReason) : t("ended_" + state.ended);
+    var endedText = state.endedReason && has(MESSAGES, "ended_" + state.endedReason) ? t("ended_" + state.endedReason) : t("ended_" + state.ended);
     state.endsAt = null;
     ui.body.appendChild(el("p", { role: "status", text: endedText + " " + t("erased") }));
     if (state.followUp && state.followUp.code) {
