@@ -18,7 +18,6 @@ from channels.consumer import get_handler_name
 from channels.db import aclose_old_connections, database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
-from django.utils.translation import gettext as _
 
 from verkkoapu import security
 
@@ -561,7 +560,7 @@ class HelperConsumer(ModeratorMixin, BaseChatConsumer):
 
     def _own(self, chat_id: int) -> int:
         if chat_id not in self.chats:
-            raise ChatError("not_found", _("No such chat of yours; it may have ended."))
+            raise services.not_your_chat()
         return chat_id
 
     async def handle_accept_next(self, frame):

@@ -561,9 +561,7 @@ def accept_next(helper: HelperProfile, slug: str, now=None) -> Answer:
     asker stays in the queue.
     """
     now = now or timezone.now()
-    line = helper.lines.filter(slug=slug, active=True).first()
-    if line is None:
-        raise ChatError("not_found", _("You are not a helper of %(line)s.") % {"line": slug})
+    line = helpers_line(helper, slug)
     from . import audit, duty, followups  # these build on this module
 
     duty.refuse_at_capacity(helper)
@@ -624,8 +622,21 @@ def helper_chats(helper: HelperProfile) -> list[Chat]:
 def own_chat(helper: HelperProfile, chat_id: int) -> Chat:
     chat = Chat.objects.active().filter(pk=chat_id, helper=helper).select_related("line").first()
     if chat is None:
-        raise ChatError("not_found", _("No such chat of yours; it may have ended."))
+        raise not_your_chat()
     return chat
+
+
+def not_your_chat() -> ChatError:
+    """The one answer for a chat that is not the helper's, or no longer exists."""
+    return ChatError("not_found", _("No such chat of yours; it may have ended."))
+
+
+def helpers_line(helper: HelperProfile, slug: str) -> ServiceLine:
+    """One of the helper's active lines, or `not_found`."""
+    line = helper.lines.filter(slug=slug, active=True).first()
+    if line is None:
+        raise ChatError("not_found", _("You are not a helper of %(line)s.") % {"line": slug})
+    return line
 
 
 def send_notice(helper: HelperProfile, chat_id: int, text: str, now=None) -> Message:
@@ -641,9 +652,7 @@ def send_notice(helper: HelperProfile, chat_id: int, text: str, now=None) -> Mes
 
 def consult(helper: HelperProfile, slug: str, text: str, now=None) -> dict:
     """A note to the helpers on duty for the line: never stored, never shown to an asker."""
-    line = helper.lines.filter(slug=slug, active=True).first()
-    if line is None:
-        raise ChatError("not_found", _("You are not a helper of %(line)s.") % {"line": slug})
+    helpers_line(helper, slug)
     return protocol.consult_frame(
         slug, helper.display_name, helper.role, text, now or timezone.now()
     )

@@ -60,7 +60,7 @@ def offer(helper: HelperProfile, chat_id: int, to: int | str, note: str = "", no
             .first()
         )
         if chat is None:
-            raise ChatError("not_found", _("No such chat of yours; it may have ended."))
+            raise services.not_your_chat()
         if chat.transfer_to_id:
             raise ChatError(
                 "invalid", _("This chat is already offered to a colleague; wait for the answer.")
