@@ -10,7 +10,9 @@ RUN apt-get update && apt-get install -y --no-install-recommends gettext \
 COPY pyproject.toml README.md ./
 RUN pip install --upgrade pip && pip install .
 COPY . .
-RUN DJANGO_SETTINGS_MODULE=verkkoapu.settings SECRET_KEY=build-only \
+# collectstatic needs some key; this one is used for nothing else (a weak one stops PRODUCTION).
+RUN DJANGO_SETTINGS_MODULE=verkkoapu.settings \
+    SECRET_KEY=build-only-collectstatic-key-never-used-to-sign-anything-0123456789 \
     python manage.py collectstatic --noinput \
     && useradd --system --home /app verkkoapu && chown -R verkkoapu /app
 USER verkkoapu

@@ -2,6 +2,7 @@
 
 import io
 import json
+import secrets
 import subprocess
 import sys
 from datetime import datetime, time
@@ -65,7 +66,8 @@ def test_urls_switch_to_postgresql_and_channels_redis():
 
 def test_production_requires_a_secret_key_and_sets_secure_cookies():
     assert "SECRET_KEY must be set" in settings_with(PRODUCTION="true")["error"]
-    loaded = settings_with(PRODUCTION="true", SECRET_KEY="x" * 60, ALLOWED_HOSTS="chat.example.fi")
+    key = secrets.token_urlsafe(50)  # "x" * 60 is too weak now (tests/test_sessions.py)
+    loaded = settings_with(PRODUCTION="true", SECRET_KEY=key, ALLOWED_HOSTS="chat.example.fi")
     assert loaded["debug"] is False and loaded["secure_cookie"] is True
     assert loaded["hsts"] >= 31536000 and loaded["hosts_allowed"] == ["chat.example.fi"]
 

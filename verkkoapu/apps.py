@@ -1,8 +1,26 @@
+import logging
+
 from django.apps import AppConfig
+from django.conf import settings
+from django.core import checks
+
+log = logging.getLogger(__name__)
+
+OTP_OFF_IN_PRODUCTION = (
+    "Two-step login is off in production (OTP_REQUIRED=false): a helper's password alone "
+    "opens the console, the admin and askers' addresses. Remove OTP_REQUIRED=false."
+)
+
+
+def otp_required_in_production(app_configs, **kwargs):
+    """`check --deploy`: production with two-step login turned off on purpose."""
+    if settings.PRODUCTION and not settings.OTP_REQUIRED:
+        return [checks.Warning(OTP_OFF_IN_PRODUCTION, id="verkkoapu.W001")]
+    return []
 
 
 class VerkkoapuConfig(AppConfig):
-    """The project package as an app: its security signals (docs/security.md)."""
+    """The project package as an app: its security signals and checks (docs/security.md)."""
 
     name = "verkkoapu"
     verbose_name = "Verkkoapu"
@@ -15,3 +33,6 @@ class VerkkoapuConfig(AppConfig):
         user_logged_out.connect(
             security.close_sockets_of_session, dispatch_uid="close_sockets_of_session"
         )
+        checks.register(otp_required_in_production, checks.Tags.security, deploy=True)
+        if settings.PRODUCTION and not settings.OTP_REQUIRED:
+            log.warning(OTP_OFF_IN_PRODUCTION)  # once per process, at start

@@ -1,4 +1,5 @@
-"""Periodic jobs, run by `python manage.py runjobs` (one process in docker-compose).
+"""Periodic jobs, run by `python manage.py runjobs` (one process in docker-compose): the
+monthly purge_ip_addresses, and clearsessions every hour.
 
 A plain loop, not Django's tasks framework: django.tasks (Django 6) queues one-off work for a
 backend's worker but has no schedule and ships no worker, so a monthly job would still need a
@@ -11,7 +12,7 @@ import io
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.core.management import call_command
@@ -39,6 +40,15 @@ def first_of_month_at(at: time) -> Callable[[datetime], datetime]:
     return next_after
 
 
+def every(period: timedelta) -> Callable[[datetime], datetime]:
+    """A schedule: `period` after the last run."""
+
+    def next_after(moment: datetime) -> datetime:
+        return moment + period
+
+    return next_after
+
+
 def _command(name: str, *args) -> Callable[[], str]:
     def run() -> str:
         out = io.StringIO()
@@ -58,6 +68,9 @@ class Job:
 JOBS = [
     # The contract's monthly purge: 1st of the month, 03:00 Helsinki.
     Job("purge_ip_addresses", first_of_month_at(time(3)), _command("purge_ip_addresses")),
+    # Helpers' login sessions past their expiry (SESSION_COOKIE_AGE idle, or logged out from a
+    # closed browser): Django's clearsessions, hourly. Django never deletes them by itself.
+    Job("clearsessions", every(timedelta(hours=1)), _command("clearsessions")),
 ]
 
 

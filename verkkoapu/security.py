@@ -5,6 +5,7 @@
   by EMBEDDING_ORIGINS).
 - Logins: the address django-axes counts failures by, its lockout page, and two-factor
   enforcement for /console/ and /admin/ when OTP_REQUIRED is on.
+- Sessions: a session is written, and its cookie set, only when it holds a login.
 - Helper sockets: whether the login behind a socket still holds (not logged out, not idle past
   SESSION_COOKIE_AGE, same password, verified with a code when required).
 - Per-address limits that hold across server processes: open chats, chats started per hour,
@@ -25,10 +26,12 @@ from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.sessions.backends.base import UpdateError
+from django.contrib.sessions.middleware import SessionMiddleware
 from django.db import DatabaseError, connection, transaction
 from django.db.models import F
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.utils.crypto import constant_time_compare
 from django.utils.csp import CSP
 from django.utils.deprecation import MiddlewareMixin
@@ -147,6 +150,29 @@ def otp_verified(user, session) -> bool:
         return False
     device = Device.from_persistent_id(persistent_id)
     return device is not None and device.user_id == user.pk and device.confirmed
+
+
+# --- Sessions ------------------------------------------------------------------------------
+
+
+class LoginSessionMiddleware(SessionMiddleware):
+    """Django's session middleware, writing only sessions that hold a login.
+
+    With SESSION_SAVE_EVERY_REQUEST (inactivity expiry) the stock middleware saved every
+    request's session that came with a cookie: an unknown or made-up `sessionid` was loaded
+    (to read its expiry), found missing, and saved as a new empty row with a new cookie. Here a
+    session is saved, and its cookie set, only when it holds a login; a logout (a flushed
+    session) still deletes its cookie. Asker pages never set or delete a cookie at all.
+    """
+
+    def process_response(self, request, response):
+        session = getattr(request, "session", None)
+        if session is not None and not is_asker_page(request.path_info):
+            if SESSION_KEY in session or (session.modified and session.is_empty()):
+                return super().process_response(request, response)
+        if session is not None and session.accessed:
+            patch_vary_headers(response, ("Cookie",))
+        return response
 
 
 # --- Helper sockets --------------------------------------------------------------------------

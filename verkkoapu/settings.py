@@ -28,10 +28,17 @@ SECRET_KEY = env("SECRET_KEY", default=INSECURE_DEV_KEY if DEBUG else "")
 # embedded default (no environment) is for development, so it runs with DEBUG off only when
 # PRODUCTION is not set.
 PRODUCTION = env.bool("PRODUCTION", default=False)
-if not SECRET_KEY:
-    if PRODUCTION:
-        raise ImproperlyConfigured("SECRET_KEY must be set when PRODUCTION is on.")
-    SECRET_KEY = INSECURE_DEV_KEY
+MAKE_A_KEY = "make one with python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+if PRODUCTION and not SECRET_KEY:
+    # One line on stderr and exit status 1: a traceback would bury the reason.
+    raise SystemExit(f"SECRET_KEY must be set when PRODUCTION is on: {MAKE_A_KEY}")
+if PRODUCTION and (len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5):
+    # The key signs sessions and keys every address hash: a guessable one unmasks addresses.
+    raise SystemExit(
+        "SECRET_KEY is too weak for PRODUCTION (under 50 characters or under 5 different"
+        f" ones): {MAKE_A_KEY}"
+    )
+SECRET_KEY = SECRET_KEY or INSECURE_DEV_KEY
 
 ALLOWED_HOSTS = env.list(
     "ALLOWED_HOSTS", default=[] if PRODUCTION else ["127.0.0.1", "localhost", "testserver", "[::1]"]
@@ -67,7 +74,8 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     # Per-page framing and referrer rules (asker pages); docs/security.md.
     "verkkoapu.security.SecurityHeadersMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Django's, saving only sessions that hold a login (no row for a made-up cookie).
+    "verkkoapu.security.LoginSessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -253,8 +261,11 @@ WHITENOISE_ADD_HEADERS_FUNCTION = _static_headers
 
 # --- Helper and coordinator logins (docs/security.md) ------------------------------------------
 # TOTP two-factor authentication: with OTP_REQUIRED, /console/, /admin/ and the helper socket
-# need a session verified with a code (docker-compose turns it on; off for development).
-OTP_REQUIRED = env.bool("OTP_REQUIRED", default=False)
+# need a session verified with a code. On with PRODUCTION unless OTP_REQUIRED=false says
+# otherwise (then a warning at start and in check --deploy, verkkoapu/apps.py); off for
+# development.
+# An empty OTP_REQUIRED= (a .env line left blank) counts as unset, not as "off".
+OTP_REQUIRED = env.bool("OTP_REQUIRED") if env("OTP_REQUIRED", default="") else PRODUCTION
 OTP_TOTP_ISSUER = "Verkkoapu"
 AUTHENTICATION_BACKENDS = [
     "verkkoapu.security.LoginAttemptsBackend",  # django-axes: refuses a locked-out login

@@ -8,7 +8,8 @@ from verkkoapu import jobs
 class Command(BaseCommand):
     help = (
         "Run the periodic jobs forever (purge_ip_addresses on the 1st of each month at 03:00 "
-        "Helsinki, and once at start if it has never run). --once: run what is due and exit."
+        "Helsinki, and once at start if it has never run; clearsessions hourly). --once: run "
+        "what is due and exit."
     )
 
     def add_arguments(self, parser):
