@@ -224,7 +224,7 @@ def test_a_first_authenticator_needs_an_enrolment_code(otp_required, helper):
     client = logged_in(helper.user)
     _page, secret, key = setup_page(client)
     refused = client.post(SETUP, {"code": code_for(key), "secret": secret})
-    assert refused.status_code == 200 and "enrolment code" in refused.text.lower()
+    assert refused.status_code == 200 and "enrolment_code" in refused.context["form"].errors
     guessed = client.post(
         SETUP, {"code": code_for(key), "secret": secret, "enrolment_code": "guess"}
     )
@@ -265,7 +265,7 @@ def test_an_enrolment_code_expires(otp_required, helper, settings):
         client = logged_in(helper.user)
         _page, secret, key = setup_page(client)
         late = client.post(SETUP, {"code": code_for(key), "secret": secret, "enrolment_code": code})
-    assert late.status_code == 200 and "not valid" in late.text
+    assert late.status_code == 200 and "enrolment_code" in late.context["form"].errors
     assert not TOTPDevice.objects.exists()
 
 
