@@ -183,6 +183,8 @@ def user_saved(sender, instance, created=False, raw=False, **kwargs):
 
 def user_deleted(sender, instance, **kwargs):
     _person(instance, f"account {_who(instance)} deleted")
+    # Records made during the deletion (its authenticators) by the account itself keep its name.
+    AuditEvent.objects.filter(actor_id=instance.pk).update(actor=None)
 
 
 def memberships_changed(sender, instance, action, reverse, model, pk_set, **kwargs):

@@ -394,3 +394,14 @@ def test_every_change_of_rights_password_or_authenticator_is_audited(
     assert AuditEvent.objects.filter(
         action=Action.RIGHTS, detail="rights: groups of toinen: +Coordinators"
     ).exists()
+
+
+@pytest.mark.django_db
+def test_deleting_an_account_is_audited_even_ones_own(superuser):
+    TOTPDevice.objects.create(user=superuser, name="phone", confirmed=True)
+    client = logged_in(superuser)
+    answer = client.post(f"/admin/auth/user/{superuser.pk}/delete/", {"post": "yes"})
+    assert answer.status_code == 302
+    assert not get_user_model().objects.filter(pk=superuser.pk).exists()
+    details = set(AuditEvent.objects.values_list("detail", flat=True))
+    assert {"account paakayttaja deleted", "authenticator of paakayttaja removed"} <= details
