@@ -1,13 +1,25 @@
-"""Helper and coordinator accounts: made by the contract's commands, checked by the admin."""
+"""Helper and coordinator accounts: made by the contract's commands, checked by the admin.
 
+Also the one-time enrolment codes that let a person set up (or replace) the authenticator of
+two-step login (verkkoapu/twofactor.py, docs/security.md): shown once, kept as a hash, expiring.
+"""
+
+import hashlib
+import secrets
+from datetime import timedelta
+from urllib.parse import urlencode
+
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import translation
+from django.urls import reverse
+from django.utils import timezone, translation
 
-from .models import HelperProfile, ServiceLine
+from . import audit
+from .models import AuditEvent, EnrolmentCode, HelperProfile, ServiceLine
 
 COORDINATORS = "Coordinators"
 # Coordinators run everything the service has; Django's own auth models only for people.
@@ -77,3 +89,76 @@ def create_coordinator(username, password):
     user.save(update_fields=["is_staff"])
     user.groups.add(sync_coordinator_group())
     return user
+
+
+# --- Enrolment codes ------------------------------------------------------------------------------
+
+
+def _code_hash(code: str) -> str:
+    # The code is random (120 bits): a plain digest is as good as a slow hash, and lookups by it
+    # are one indexed query.
+    return hashlib.sha256(code.strip().encode()).hexdigest()
+
+
+def issue_enrolment_code(user, *, actor=None, now=None) -> str:
+    """A new one-time code for `user` (the earlier ones, used or not, go); shown once."""
+    now = now or timezone.now()
+    code = secrets.token_urlsafe(15)
+    with transaction.atomic():
+        EnrolmentCode.objects.filter(user=user).delete()
+        EnrolmentCode.objects.create(
+            user=user,
+            code_hash=_code_hash(code),
+            created_at=now,
+            expires_at=now + timedelta(hours=settings.OTP_ENROLMENT_HOURS),
+        )
+        audit.record(
+            actor if actor is not None else audit.current_actor(),
+            AuditEvent.Action.ENROLMENT,
+            detail=f"enrolment code for {user.get_username()}",
+            now=now,
+        )
+    return code
+
+
+def enrolment_path(code: str) -> str:
+    """The link that opens the setup page with the code filled in (after the login)."""
+    return f"{reverse('otp-setup')}?{urlencode({'code': code})}"
+
+
+def valid_enrolment_code(user, code: str, now=None) -> EnrolmentCode | None:
+    """The unused, unexpired code of `user` that `code` is; None if it is not one."""
+    if not code or not code.strip():
+        return None
+    return EnrolmentCode.objects.filter(
+        user=user,
+        code_hash=_code_hash(code),
+        used_at__isnull=True,
+        expires_at__gt=now or timezone.now(),
+    ).first()
+
+
+def spend_enrolment_code(enrolment: EnrolmentCode, now=None) -> bool:
+    """Mark the code used; False if another request spent it first (call in a transaction)."""
+    return bool(
+        EnrolmentCode.objects.filter(pk=enrolment.pk, used_at__isnull=True).update(
+            used_at=now or timezone.now()
+        )
+    )
+
+
+def add_enrolment_argument(parser):
+    parser.add_argument(
+        "--enrolment-code",
+        action="store_true",
+        help="print a one-time enrolment code even with two-step login off (OTP_REQUIRED)",
+    )
+
+
+def enrolment_line(user) -> str:
+    """One line with a new one-time enrolment code for the person's first authenticator."""
+    code = issue_enrolment_code(user)
+    return (
+        f"Enrolment code for {user.get_username()} (shown once, valid "
+        f"{settings.OTP_ENROLMENT_HOURS} h): {code} (or, after logging in: {enrolment_path(code)})"
+    )

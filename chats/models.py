@@ -324,4 +324,10 @@ class AddressCounter(models.Model):
 # modules; Django finds them here.
 from .models_followups import CodeGuess, FollowUp  # noqa: E402, F401
 from .models_groups import GroupMessage, GroupParticipant, GroupSession  # noqa: E402, F401
-from .models_workflow import AuditEvent, LineLoad, LiveBoard, QueueTail  # noqa: E402, F401
+from .models_workflow import (  # noqa: E402, F401
+    AuditEvent,
+    EnrolmentCode,
+    LineLoad,
+    LiveBoard,
+    QueueTail,
+)

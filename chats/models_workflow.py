@@ -70,6 +70,10 @@ class AuditEvent(models.Model):
         NOTICE = "notice", _("sent a notice of the duty to report")
         EXPORT = "export", _("exported data")
         ADMIN_CHANGE = "admin_change", _("changed data in admin")
+        RIGHTS = "rights", _("changed a person's rights")
+        PASSWORD = "password", _("changed a person's password")
+        DEVICE = "device", _("changed a person's authenticator")
+        ENROLMENT = "enrolment", _("issued an enrolment code")
 
     at = models.DateTimeField(_("when"), db_index=True)
     actor = models.ForeignKey(
@@ -102,6 +106,32 @@ class AuditEvent(models.Model):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.action}"
+
+
+class EnrolmentCode(models.Model):
+    """A one-time code that lets a person enrol an authenticator (verkkoapu/twofactor.py).
+
+    Given out once by createhelper, createcoordinator, resetotp or the admin; only its hash is
+    kept. It expires after OTP_ENROLMENT_HOURS and is spent by the first enrolment it confirms.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("account"),
+    )
+    code_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(_("issued"))
+    expires_at = models.DateTimeField(_("expires"))
+    used_at = models.DateTimeField(_("used"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("enrolment code")
+        verbose_name_plural = _("enrolment codes")
+
+    def __str__(self):
+        return f"enrolment code of user {self.user_id}, expires {self.expires_at:%Y-%m-%d %H:%M}"
 
 
 class LiveBoard(DutySession):

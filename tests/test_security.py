@@ -148,6 +148,11 @@ def otp_required(settings):
 
 @pytest.mark.django_db
 def test_first_login_sets_up_the_authenticator_then_opens_the_console(otp_required, helper):
+    from base64 import b32decode
+
+    from chats.accounts import issue_enrolment_code
+
+    enrolment = issue_enrolment_code(helper.user)  # from createhelper (tests/test_accounts.py)
     client = Client()
     assert log_in(client, helper.user.username, PASSWORD).url == "/console/"
     to_setup = client.get("/console/")
@@ -156,15 +161,16 @@ def test_first_login_sets_up_the_authenticator_then_opens_the_console(otp_requir
     page = client.get(to_setup.url)
     assert page.status_code == 200 and "<svg" in page.text
     assert "no-store" in page["Cache-Control"]  # the secret is on it
-    device = TOTPDevice.objects.get(user=helper.user)
-    assert not device.confirmed
-    wrong = client.post(to_setup.url, {"code": "000000", "next": "/console/"})
+    assert not TOTPDevice.objects.filter(user=helper.user).exists()  # looking writes nothing
+    secret = page.context["form"]["secret"].value()
+    key = b32decode(page.context["secret"].replace(" ", ""))
+    form = {"secret": secret, "enrolment_code": enrolment, "next": "/console/"}
+    wrong = client.post(to_setup.url, {**form, "code": "000000"})
     assert wrong.status_code == 200 and 'class="errorlist' in wrong.text
-    with time_machine.travel(timezone.now() + timedelta(seconds=5)):  # past the wrong code's delay
-        right = client.post(to_setup.url, {"code": code_of(device), "next": "/console/"})
+    right = client.post(to_setup.url, {**form, "code": f"{totp(key):06d}"})
     assert right.status_code == 302 and right.url == "/console/"
     assert client.get("/console/").status_code == 200
-    device.refresh_from_db()
+    device = TOTPDevice.objects.get(user=helper.user)
     assert device.confirmed
 
 
@@ -175,8 +181,9 @@ def test_later_logins_ask_for_a_code(otp_required, helper):
     log_in(client, helper.user.username, PASSWORD)
     to_verify = client.get("/console/")
     assert to_verify.url == "/accounts/2fa/verify/?next=%2Fconsole%2F"
-    # With a device set up, the setup page cannot be used to add another one.
-    assert client.get("/accounts/2fa/setup/").url.startswith("/accounts/2fa/verify/")
+    # With a device set up, the setup page asks for the password and a current code
+    # (tests/test_accounts.py).
+    assert 'name="current_code"' in client.get("/accounts/2fa/setup/").text
     assert client.post(to_verify.url, {"code": "12345", "next": "/console/"}).status_code == 200
     assert client.get("/console/").status_code == 302
     answer = client.post(to_verify.url, {"code": code_of(device), "next": "https://evil.example/"})
@@ -685,12 +692,14 @@ def test_two_step_login_in_a_browser_then_console_and_admin_without_csp_refusals
 ):
     from base64 import b32decode
 
+    from chats.accounts import enrolment_path, issue_enrolment_code
     from tests.browser import watch_for_alerts
     from tests.conftest import Daphne, server_env
 
     helper = make_helper()
     helper.user.is_staff = helper.user.is_superuser = True
     helper.user.save()
+    enrolment = issue_enrolment_code(helper.user)
     server = Daphne(server_env(settings.REDIS_URL, OTP_REQUIRED="true")).start()
     base = f"http://127.0.0.1:{server.port}"
     try:
@@ -701,6 +710,7 @@ def test_two_step_login_in_a_browser_then_console_and_admin_without_csp_refusals
         page.locator("#id_password").fill(PASSWORD)
         page.locator("form button[type=submit]").click()
         page.wait_for_url(base + "/accounts/2fa/setup/?next=%2Fconsole%2F")
+        page.goto(base + enrolment_path(enrolment) + "&next=%2Fconsole%2F")  # the link given
         assert page.locator(".otp-qr svg").is_visible()
         key = b32decode(page.locator(".otp-secret").inner_text().replace(" ", ""))
         code = f"{totp(key):06d}"

@@ -267,6 +267,9 @@ WHITENOISE_ADD_HEADERS_FUNCTION = _static_headers
 # An empty OTP_REQUIRED= (a .env line left blank) counts as unset, not as "off".
 OTP_REQUIRED = env.bool("OTP_REQUIRED") if env("OTP_REQUIRED", default="") else PRODUCTION
 OTP_TOTP_ISSUER = "Verkkoapu"
+# A first or replacement authenticator needs a one-time enrolment code (createhelper,
+# createcoordinator, resetotp, the admin's action on users); it expires after this many hours.
+OTP_ENROLMENT_HOURS = env.int("OTP_ENROLMENT_HOURS", default=72)
 AUTHENTICATION_BACKENDS = [
     "verkkoapu.security.LoginAttemptsBackend",  # django-axes: refuses a locked-out login
     "django.contrib.auth.backends.ModelBackend",

@@ -1,6 +1,13 @@
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from chats.accounts import AccountError, create_coordinator, password_warnings
+from chats.accounts import (
+    AccountError,
+    add_enrolment_argument,
+    create_coordinator,
+    enrolment_line,
+    password_warnings,
+)
 
 
 class Command(BaseCommand):
@@ -9,6 +16,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("username")
         parser.add_argument("--password", required=True)
+        add_enrolment_argument(parser)
 
     def handle(self, *args, username, password, **options):
         try:
@@ -18,3 +26,5 @@ class Command(BaseCommand):
         for warning in password_warnings(password, user):
             self.stderr.write(self.style.WARNING(warning))
         self.stdout.write(self.style.SUCCESS(f"Coordinator {username!r} created."))
+        if settings.OTP_REQUIRED or options["enrolment_code"]:
+            self.stdout.write(enrolment_line(user))

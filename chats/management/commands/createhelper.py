@@ -1,6 +1,13 @@
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from chats.accounts import AccountError, create_helper, password_warnings
+from chats.accounts import (
+    AccountError,
+    add_enrolment_argument,
+    create_helper,
+    enrolment_line,
+    password_warnings,
+)
 
 
 class Command(BaseCommand):
@@ -12,8 +19,10 @@ class Command(BaseCommand):
         parser.add_argument("--role", required=True, help="professional or peer")
         parser.add_argument("--display-name", required=True, help="the name askers see")
         parser.add_argument("--service", action="append", required=True, help="a line's slug")
+        add_enrolment_argument(parser)
 
     def handle(self, *args, username, password, role, display_name, service, **options):
+        # With two-step login on, the first authenticator needs the printed enrolment code.
         try:
             helper = create_helper(username, password, role, display_name, service)
         except AccountError as error:
@@ -22,3 +31,5 @@ class Command(BaseCommand):
             self.stderr.write(self.style.WARNING(warning))
         lines = ", ".join(helper.lines.values_list("slug", flat=True))
         self.stdout.write(self.style.SUCCESS(f"Helper {username!r} ({role}) created for {lines}."))
+        if settings.OTP_REQUIRED or options["enrolment_code"]:
+            self.stdout.write(enrolment_line(helper.user))
