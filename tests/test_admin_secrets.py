@@ -282,6 +282,7 @@ def test_no_registered_admin_displays_filters_searches_or_orders_by_a_secret():
 
 
 @pytest.mark.django_db
+@pytest.mark.timeout(900)  # a walk of hundreds of requests on a shared machine
 def test_no_lookup_on_a_secret_changes_the_answer(asker_secrets, staff):
     """From every registered admin, on the secret's own model or across relations."""
     chat = asker_secrets["chat"]
@@ -332,6 +333,7 @@ def test_declared_filters_still_work(asker_secrets, staff):
 
 
 @pytest.mark.django_db
+@pytest.mark.timeout(900)  # a walk of hundreds of requests on a shared machine
 def test_no_search_or_autocomplete_finds_a_secret(asker_secrets, staff):
     differ = []
     for model, model_admin in registered():
@@ -363,6 +365,7 @@ def test_no_search_or_autocomplete_finds_a_secret(asker_secrets, staff):
 
 
 @pytest.mark.django_db
+@pytest.mark.timeout(900)  # a walk of hundreds of requests on a shared machine
 def test_no_admin_page_shows_a_secret(asker_secrets, staff):
     """The list, change, history and delete pages of every object, and the admin's own pages."""
     from django.utils.html import escape
