@@ -8,6 +8,7 @@ from scheduling.admin import HoursExceptionInline, OpeningHoursInline, ShiftSlot
 from stats.admin import TopicInline
 
 from . import duty
+from .admin_base import GuardedAdmin
 from .models import (
     AuditEvent,
     Bar,
@@ -24,7 +25,7 @@ LIVE_REFRESH_SECONDS = 15
 
 
 @admin.register(ServiceLine)
-class ServiceLineAdmin(admin.ModelAdmin):
+class ServiceLineAdmin(GuardedAdmin):
     list_display = ["name", "slug", "kind", "active", "order"]
     list_filter = ["kind", "active"]
     list_editable = ["active", "order"]
@@ -33,7 +34,7 @@ class ServiceLineAdmin(admin.ModelAdmin):
 
 
 @admin.register(HelperProfile)
-class HelperProfileAdmin(admin.ModelAdmin):
+class HelperProfileAdmin(GuardedAdmin):
     list_display = ["display_name", "role", "user", "line_list", "capacity"]
     list_filter = ["role", "lines"]
     search_fields = ["display_name", "user__username"]
@@ -51,7 +52,7 @@ class HelperProfileAdmin(admin.ModelAdmin):
         return super().get_queryset(request).prefetch_related("lines").select_related("user")
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(GuardedAdmin):
     def has_add_permission(self, request):
         return False
 
@@ -78,7 +79,7 @@ class DutySessionAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Bar)
-class BarAdmin(admin.ModelAdmin):
+class BarAdmin(GuardedAdmin):
     """Bars show only their line and end; the address exists only as a keyed hash."""
 
     list_display = ["pk", "kind", "line", "until", "created_at"]
@@ -90,7 +91,7 @@ class BarAdmin(admin.ModelAdmin):
 
 
 @admin.register(PreparedText)
-class PreparedTextAdmin(admin.ModelAdmin):
+class PreparedTextAdmin(GuardedAdmin):
     """The helpers' library of replies, referrals and duty-to-report notices."""
 
     list_display = ["title", "kind", "line", "order", "active"]
@@ -130,7 +131,7 @@ class GroupSessionForm(forms.ModelForm):
 
 
 @admin.register(GroupSession)
-class GroupSessionAdmin(admin.ModelAdmin):
+class GroupSessionAdmin(GuardedAdmin):
     """The group chat schedule; a session's messages and nicknames are never shown here."""
 
     form = GroupSessionForm

@@ -4,6 +4,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from chats.admin_base import GuardedAdmin
 from stats.export import rows_to_csv, rows_to_xlsx
 
 from .models import Feedback
@@ -28,7 +29,7 @@ def _rows(queryset):
 
 
 @admin.register(Feedback)
-class FeedbackAdmin(admin.ModelAdmin):
+class FeedbackAdmin(GuardedAdmin):
     """Read and export; nobody edits what an asker wrote. Text is escaped like any admin value."""
 
     list_display = ["month_display", "line", "rating", "got_help", "would_use_again", "excerpt"]

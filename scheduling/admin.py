@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from chats.admin_base import GuardedAdmin
 from chats.models import HelperProfile, ServiceLine
 
 from . import rota
@@ -39,14 +40,14 @@ class ShiftSlotInline(admin.TabularInline):
 
 
 @admin.register(HoursException)
-class HoursExceptionAdmin(admin.ModelAdmin):
+class HoursExceptionAdmin(GuardedAdmin):
     list_display = ["__str__", "line", "closed", "note"]
     list_filter = ["line", "closed"]
     date_hierarchy = "first_day"
 
 
 @admin.register(ShiftSlot)
-class ShiftSlotAdmin(admin.ModelAdmin):
+class ShiftSlotAdmin(GuardedAdmin):
     list_display = ["line", "label", "starts", "ends", "active"]
     list_filter = ["line", "active"]
     list_editable = ["active"]
@@ -118,7 +119,7 @@ class DebriefFilter(admin.SimpleListFilter):
 
 
 @admin.register(ShiftBooking)
-class ShiftBookingAdmin(admin.ModelAdmin):
+class ShiftBookingAdmin(GuardedAdmin):
     list_display = ["day_label", "time", "line", "helper", "role", "has_professional", "debrief"]
     list_filter = [
         ("slot__line", admin.RelatedOnlyFieldListFilter),
@@ -247,7 +248,7 @@ class ShiftBookingAdmin(admin.ModelAdmin):
 
 
 @admin.register(Debrief)
-class DebriefAdmin(admin.ModelAdmin):
+class DebriefAdmin(GuardedAdmin):
     list_display = ["booking", "held_at", "recorded_by", "recorded_at"]
     list_filter = [("booking__slot__line", admin.RelatedOnlyFieldListFilter)]
     date_hierarchy = "held_at"

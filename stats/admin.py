@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 
+from chats.admin_base import GuardedAdmin
+
 from . import views
 from .models import DailyCount, JobRun, StatisticsChart, StatisticsExport, Topic
 
@@ -11,7 +13,7 @@ class TopicInline(admin.TabularInline):
     extra = 0
 
 
-class ReadOnly(admin.ModelAdmin):
+class ReadOnly(GuardedAdmin):
     def has_add_permission(self, request):
         return False
 
