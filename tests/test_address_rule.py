@@ -13,7 +13,7 @@ from django.utils import timezone
 from chats import followups, groups, services
 from chats.models import Bar, Chat, GroupSession
 from chats.services import ChatError
-from verkkoapu.security import address_hash, limit_key
+from verkkoapu.security import limit_key
 
 pytestmark = pytest.mark.django_db
 
@@ -36,11 +36,19 @@ def refused_code(call) -> str | None:
 def test_the_rule_is_the_address_or_its_slash_64(settings):
     assert limit_key("192.0.2.5") == "192.0.2.5"
     assert limit_key("::ffff:192.0.2.5") == "192.0.2.5"  # IPv4-mapped IPv6 is the IPv4 address
-    assert address_hash(home(1)) == address_hash(home(500)) != address_hash(NEIGHBOUR)
-    assert address_hash("::ffff:192.0.2.5") == address_hash("192.0.2.5")
+    assert (
+        services.address_hash(home(1))
+        == services.address_hash(home(500))
+        != services.address_hash(NEIGHBOUR)
+    )
+    assert services.address_hash("::ffff:192.0.2.5") == services.address_hash("192.0.2.5")
     settings.ADDRESS_IPV6_PREFIX = 56
-    assert address_hash("2001:db8:77:100::1") == address_hash("2001:db8:77:1ff::1")
-    assert address_hash("2001:db8:77:100::1") != address_hash("2001:db8:77:200::1")
+    assert services.address_hash("2001:db8:77:100::1") == services.address_hash(
+        "2001:db8:77:1ff::1"
+    )
+    assert services.address_hash("2001:db8:77:100::1") != services.address_hash(
+        "2001:db8:77:200::1"
+    )
 
 
 def test_follow_up_code_guesses_from_one_slash_64_share_one_limit(lines, settings):
