@@ -3,12 +3,15 @@
 - Browser headers: per-page framing and referrer rules on top of SECURE_CSP and the
   SecurityMiddleware (asker pages send no referrer; only the demo page may be framed, and only
   by EMBEDDING_ORIGINS).
-- Logins: the address django-axes counts failures by, its lockout page, and two-factor
+- Logins: an attempt reserved atomically before the password is checked (per username and
+  address, and per address), the address django-axes records, its lockout page, and two-factor
   enforcement for /console/ and /admin/ when OTP_REQUIRED is on.
 - Helper sockets: whether the login behind a socket still holds (not logged out, not idle past
   SESSION_COOKIE_AGE, same password, verified with a code when required).
-- Per-address limits that hold across server processes: open chats, chats started per hour,
-  unknown tokens per hour. Counters are keyed hashes in the database, purged with their hour.
+- The address rule (an IPv6 /64 is one address) and its keyed hash, for every per-address
+  measure; per-address limits that hold across server processes: open chats, chats started per
+  hour, unknown tokens per hour, and `take_in`, the atomic reservation every guess limit uses.
+  Counters are keyed hashes in the database, purged with their hour.
 
 Nothing here imports chats at module level: chats.services imports this module.
 """
@@ -30,6 +33,7 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import F
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.csp import CSP
 from django.utils.deprecation import MiddlewareMixin
@@ -139,8 +143,6 @@ def _login_window(now: datetime) -> datetime:
 def reserve_login(request, username) -> bool:
     """Take one attempt for this username from this address, and for this address, before the
     password is checked; False (and nothing taken) when either limit is used up this window."""
-    from django.utils import timezone
-
     window = _login_window(timezone.now())
     taken = []
     for kind, hashed, limit in _login_cells(request, username):
