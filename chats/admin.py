@@ -1,5 +1,5 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from scheduling.admin import HoursExceptionInline, OpeningHoursInline, ShiftSlotInline
 from stats.admin import TopicInline
 
-from . import duty
+from . import duty, followups, groups
 from .admin_base import GuardedAdmin
 from .models import (
     AuditEvent,
@@ -101,6 +101,15 @@ class PreparedTextAdmin(GuardedAdmin):
 
 
 class GroupSessionForm(forms.ModelForm):
+    new_invite = forms.BooleanField(
+        label=_("Closed group with a generated invitation"),
+        required=False,
+        help_text=_(
+            "Replaces the invitation with five random words, as hard to guess as a follow-up "
+            "code. An invitation typed here is accepted, with a warning when it is easy to guess."
+        ),
+    )
+
     class Meta:
         model = GroupSession
         fields = [
@@ -127,6 +136,8 @@ class GroupSessionForm(forms.ModelForm):
                     _("Moderators must be helpers of this line: %(names)s is not.")
                     % {"names": names},
                 )
+        if data.get("new_invite"):
+            data["invite"] = groups.new_invite()
         return data
 
 
@@ -140,6 +151,21 @@ class GroupSessionAdmin(GuardedAdmin):
     date_hierarchy = "starts_at"
     filter_horizontal = ["moderators"]
     search_fields = ["title"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if form.cleaned_data.get("new_invite"):
+            self.message_user(request, _("Invitation: %(code)s") % {"code": obj.invite})
+        elif "invite" in form.changed_data and groups.weak_invite(obj.invite):
+            self.message_user(
+                request,
+                _(
+                    "The invitation is easy to guess (about %(bits)d bits; a generated one "
+                    "has %(strong)d). Guesses are limited, but a generated invitation is safer."
+                )
+                % {"bits": groups.invite_bits(obj.invite), "strong": followups.CODE_BITS},
+                messages.WARNING,
+            )
 
 
 @admin.register(AuditEvent)

@@ -17,13 +17,13 @@ import secrets
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from scheduling import services as scheduling
 from stats import services as stats
+from verkkoapu import security
 
 from . import notify, protocol, services
 from .models import Chat, CodeGuess, FollowUp, HelperProfile
@@ -145,13 +145,13 @@ def enqueue_with_code(slug: str, code: str, *, language: str, ip: str | None, no
     now = now or timezone.now()
     line = services.get_line(slug)
     services.refuse_barred(ip, line, language, now)
-    refuse_guessing(ip, now)
+    take_guess(ip, now)
     follow_up = FollowUp.objects.filter(
         code_hash=code_hash(code), line=line, chat=None, expires_at__gt=now
     ).first()
     if follow_up is None:
-        count_wrong_guess(ip, now)
         raise ChatError("not_found", "This code is unknown, already used or expired.")
+    right_guess(ip, now)
     if now < follow_up.at - EARLY:
         return Answer([protocol.closed_frame(follow_up.at)])
     with transaction.atomic():
@@ -171,29 +171,22 @@ def _window_start(now: datetime) -> datetime:
     return datetime.fromtimestamp(now.timestamp() // window * window, tz=now.tzinfo)
 
 
-def refuse_guessing(ip: str | None, now: datetime) -> None:
-    """`rate_limited` once this address has had too many wrong codes (or invites) lately."""
-    cell = CodeGuess.objects.filter(address_hash=_address(ip), window_start=_window_start(now))
-    if (cell.values_list("count", flat=True).first() or 0) >= _guess_limit():
+def _cell(ip: str | None, now: datetime) -> dict:
+    # The address rule (an IPv6 /64 is one address), as services.address_hash keys it.
+    return {"address_hash": services.address_hash(ip or "-"), "window_start": _window_start(now)}
+
+
+def take_guess(ip: str | None, now: datetime) -> None:
+    """Reserve one guess (a follow-up code or a group invitation) for this address before the
+    code is looked at; `rate_limited` once the window's FOLLOW_UP_GUESS_LIMIT are taken. One
+    atomic statement, so simultaneous guesses from any process never get more looks than that."""
+    if not security.take_in(CodeGuess, _cell(ip, now), _guess_limit()):
         raise ChatError("rate_limited", "Too many wrong codes; try again later.", limit="codes")
 
 
-def _address(ip: str | None) -> str:
-    return services.address_hash(ip or "-")
-
-
-def count_wrong_guess(ip: str | None, now: datetime) -> None:
-    """One more wrong code from this address in the current window (any server process)."""
-    address = _address(ip)
-    cell = CodeGuess.objects.filter(address_hash=address, window_start=_window_start(now))
-    if cell.update(count=F("count") + 1):
-        return
-    try:
-        with transaction.atomic():
-            CodeGuess.objects.create(address_hash=address, window_start=_window_start(now), count=1)
-    except IntegrityError:
-        # Another process counted this address's first guess of the window at the same time.
-        cell.update(count=F("count") + 1)
+def right_guess(ip: str | None, now: datetime) -> None:
+    """The code was right: its reservation does not count as a wrong guess."""
+    security.give_back_in(CodeGuess, _cell(ip, now))
 
 
 # --- Serving: the helper's own follow-ups first ---------------------------------------------------

@@ -7,6 +7,8 @@ sessions, joins and messages for statistics and deletes every participant and me
 """
 
 import hmac
+import math
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -81,19 +83,54 @@ def _pick_session(line, now: datetime, invite: str | None, wanted: int | None, i
     running = list(GroupSession.objects.running(now).filter(line=line).order_by("starts_at", "pk"))
     if wanted is not None:
         running = [session for session in running if session.pk == wanted]
-    if invite and any(session.invite for session in running):
-        followups.refuse_guessing(ip, now)
-    for session in running:
-        if session.invite and invite and _same_invite(session.invite, invite):
-            return session
+    closed = [session for session in running if session.invite]
+    if invite and closed:
+        _take_invite_guess(closed, ip, now)
+        for session in closed:
+            if _same_invite(session.invite, invite):
+                _right_invite_guess(closed, ip, now)
+                return session
     for session in running:
         if not session.invite:
+            if invite and closed:
+                _right_invite_guess(closed, ip, now)  # no invitation was needed after all
             return session
     if running:
-        if invite:
-            followups.count_wrong_guess(ip, now)
         raise ChatError("not_found", "This group is for invited members: check the invitation.")
     return None
+
+
+def _take_invite_guess(closed: list[GroupSession], ip: str | None, now: datetime) -> None:
+    """Reserve a guess before any invitation is compared: one of the address's wrong codes
+    (follow-up codes and invitations share FOLLOW_UP_GUESS_LIMIT), and one of each closed
+    session's GROUP_INVITE_GUESS_LIMIT for the hour from everyone. Either used up:
+    `rate_limited`, with nothing compared."""
+    followups.take_guess(ip, now)
+    window = security.window_start(now)
+    taken = []
+    for session in closed:
+        if not security.take(INVITE_GUESSES, str(session.pk), window, _invite_limit()):
+            for other in taken:
+                security.give_back(INVITE_GUESSES, str(other.pk), window)
+            followups.right_guess(ip, now)
+            raise ChatError(
+                "rate_limited", "Too many wrong invitations; try again later.", limit="codes"
+            )
+        taken.append(session)
+
+
+def _right_invite_guess(closed: list[GroupSession], ip: str | None, now: datetime) -> None:
+    followups.right_guess(ip, now)
+    window = security.window_start(now)
+    for session in closed:
+        security.give_back(INVITE_GUESSES, str(session.pk), window)
+
+
+INVITE_GUESSES = "invite_guess"  # an AddressCounter kind: per session, from every address
+
+
+def _invite_limit() -> int:
+    return settings.GROUP_INVITE_GUESS_LIMIT
 
 
 def _same_invite(expected: str, given: str) -> bool:
@@ -443,6 +480,33 @@ def sweep(now=None) -> dict:
 
 class ScheduleError(Exception):
     pass
+
+
+def new_invite() -> str:
+    """A closed group's invitation: as hard to guess as a follow-up code (five list words)."""
+    return followups.new_code()
+
+
+def invite_bits(code: str) -> float:
+    """How hard an invitation a coordinator chose is to guess, in bits, estimated as a guesser
+    would try: a list word or any run of letters as one word of a large dictionary (about 16
+    bits; more only for letters beyond 8), each digit by itself, a separator about one bit."""
+    bits = 0.0
+    for run in re.findall(r"[^\W\d_]+|\d|[^\w\s]|_", code.strip().casefold()):
+        if run in followups.WORDS:
+            bits += math.log2(len(followups.WORDS))
+        elif run.isalpha():
+            bits += min(len(run) * math.log2(26), 16 + max(0, len(run) - 8) * math.log2(26))
+        elif run.isdigit():
+            bits += math.log2(10)
+        else:
+            bits += 1.0
+    return bits
+
+
+def weak_invite(code: str) -> bool:
+    """Weaker than a generated invitation (a follow-up code's strength, followups.CODE_BITS)."""
+    return bool(code.strip()) and invite_bits(code) < followups.CODE_BITS - 0.5
 
 
 def schedule_session(

@@ -6,8 +6,6 @@ the frames its caller answers with and nudges everyone else through `notify` aft
 
 import dataclasses
 import functools
-import hashlib
-import hmac
 import ipaddress
 import re
 import secrets
@@ -163,9 +161,9 @@ def client_ip(scope: dict) -> str | None:
         return None
 
 
-def address_hash(ip: str) -> str:
-    """A keyed hash of an address: recognisable while a bar runs, not reversible without the key."""
-    return hmac.new(settings.SECRET_KEY.encode(), ip.encode(), hashlib.sha256).hexdigest()
+# The address rule (an IPv6 /64 is one address) as a keyed hash: what bars, kicks and limits
+# store. The helper still sees the asker's own full address (Chat.asker_ip) during the chat.
+address_hash = security.address_hash
 
 
 # Every start asks whether its address is barred; bars are few. Kept two seconds per process and

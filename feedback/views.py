@@ -4,12 +4,10 @@ The POST is csrf_exempt on purpose. CSRF protects state that a browser's cookies
 this page has none (it sets no cookie and reads none), so a forged cross-site POST could do
 only what anyone may do here anyway: leave one anonymous answer. A CSRF token would need a
 cookie, which the asker pages must not set. Abuse is bounded by the size limits and a
-per-address rate limit that keeps only a keyed hash of the address, in the cache, for
-FEEDBACK_RATE_WINDOW seconds.
+per-address rate limit (an IPv6 /64 counts as one address) that keeps only a keyed hash of the
+address, in the cache, for FEEDBACK_RATE_WINDOW seconds: one atomic add/incr per send, before
+the form is looked at.
 """
-
-import hashlib
-import hmac
 
 from django.conf import settings
 from django.core.cache import cache
@@ -20,7 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from chats.models import ServiceLine
-from chats.services import client_ip
+from verkkoapu.security import address_hash, request_ip
 
 from .forms import FeedbackForm
 
@@ -32,25 +30,10 @@ def _language(request) -> str:
     return wanted if wanted in dict(settings.LANGUAGES) else translation.get_language()
 
 
-def _address(request) -> str | None:
-    """The sender's address as chats.services.client_ip sees it (the same proxy rules)."""
-    scope = getattr(request, "scope", None)
-    if scope is None:  # WSGI (tests): rebuild the bits of an ASGI scope client_ip reads
-        header = "HTTP_" + settings.PROXY_IP_HEADER.upper().replace("-", "_")
-        headers = []
-        if settings.PROXY_IP_HEADER and header in request.META:
-            headers.append(
-                (settings.PROXY_IP_HEADER.lower().encode(), request.META[header].encode())
-            )
-        scope = {"client": [request.META.get("REMOTE_ADDR"), 0], "headers": headers}
-    return client_ip(scope)
-
-
 def _over_limit(request) -> bool:
     """Count this send against its address; the key is a keyed hash that expires with the window."""
-    address = _address(request) or "unknown"
-    digest = hmac.new(settings.SECRET_KEY.encode(), address.encode(), hashlib.sha256).hexdigest()
-    key = f"feedback-rate:{digest[:32]}"
+    # The address rule of every per-address measure: an IPv6 /64 is one sender.
+    key = f"feedback-rate:{address_hash(request_ip(request) or 'unknown')[:32]}"
     window = settings.FEEDBACK_RATE_WINDOW
     if cache.add(key, 1, timeout=window):
         return False

@@ -26,7 +26,7 @@ class VerkkoapuConfig(AppConfig):
     verbose_name = "Verkkoapu"
 
     def ready(self):
-        from django.contrib.auth.signals import user_logged_out
+        from django.contrib.auth.signals import user_logged_in, user_logged_out
 
         from . import security
 
@@ -36,3 +36,4 @@ class VerkkoapuConfig(AppConfig):
         checks.register(otp_required_in_production, checks.Tags.security, deploy=True)
         if settings.PRODUCTION and not settings.OTP_REQUIRED:
             log.warning(OTP_OFF_IN_PRODUCTION)  # once per process, at start
+        user_logged_in.connect(security.login_succeeded, dispatch_uid="login_succeeded")

@@ -3,13 +3,16 @@
 - Browser headers: per-page framing and referrer rules on top of SECURE_CSP and the
   SecurityMiddleware (asker pages send no referrer; only the demo page may be framed, and only
   by EMBEDDING_ORIGINS).
-- Logins: the address django-axes counts failures by, its lockout page, and two-factor
+- Logins: an attempt reserved atomically before the password is checked (per username and
+  address, and per address), the address django-axes records, its lockout page, and two-factor
   enforcement for /console/ and /admin/ when OTP_REQUIRED is on.
 - Sessions: a session is written, and its cookie set, only when it holds a login.
 - Helper sockets: whether the login behind a socket still holds (not logged out, not idle past
   SESSION_COOKIE_AGE, same password, verified with a code when required).
-- Per-address limits that hold across server processes: open chats, chats started per hour,
-  unknown tokens per hour. Counters are keyed hashes in the database, purged with their hour.
+- The address rule (an IPv6 /64 is one address) and its keyed hash, for every per-address
+  measure; per-address limits that hold across server processes: open chats, chats started per
+  hour, unknown tokens per hour, and `take_in`, the atomic reservation every guess limit uses.
+  Counters are keyed hashes in the database, purged with their hour.
 
 Nothing here imports chats at module level: chats.services imports this module.
 """
@@ -22,6 +25,7 @@ from importlib import import_module
 from urllib.parse import urlencode
 
 from axes.backends import AxesStandaloneBackend
+from axes.exceptions import AxesBackendPermissionDenied
 from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from django.contrib.auth.forms import AuthenticationForm
@@ -31,8 +35,9 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import F
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
-from django.utils.crypto import constant_time_compare
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.csp import CSP
 from django.utils.deprecation import MiddlewareMixin
 
@@ -93,13 +98,79 @@ def request_ip(request) -> str | None:
 
 
 class LoginAttemptsBackend(AxesStandaloneBackend):
-    """django-axes' check, for logins over the network. A call without a request (the test
-    client's `login()`, a script) has no address to count and is left to the next backend."""
+    """The gate in front of the password check, for logins over the network.
+
+    Before any password is checked, one attempt is reserved atomically for the username from
+    this address (LOGIN_FAILURE_LIMIT) and for the address whatever the username
+    (LOGIN_ADDRESS_FAILURE_LIMIT), by the address rule (an IPv6 /64 is one address), in the
+    current lock window; past either the login is refused (django-axes' 429 page) without a
+    check, so N simultaneous guesses never get more than the limit of checks, on any
+    database and process. A login that succeeds gives its reservations back (`login_succeeded`).
+    django-axes' own check and records (its admin, the sliding cool-off) stay behind the gate.
+    A call without a request (the test client's `login()`, a script) has no address to count
+    and is left to the next backend.
+    """
 
     def authenticate(self, request, username=None, password=None, **kwargs):
         if request is None:
             return None
+        if not reserve_login(request, username):
+            request.axes_locked_out = True
+            raise AxesBackendPermissionDenied("too many login attempts in this window")
         return super().authenticate(request, username=username, password=password, **kwargs)
+
+
+def _login_cells(request, username) -> list[tuple[str, str, int]]:
+    """What a login attempt counts against: this username from this address (the lock, as
+    django-axes keys it: a colleague at the same address, or the same person elsewhere, still
+    logs in), and this address for every username (password spraying)."""
+    ip = request_ip(request)
+    if not ip:
+        return []
+    name = f"{(username or '').casefold()}@{limit_key(ip)}"
+    pair = salted_hmac("verkkoapu.login", name, algorithm="sha256").hexdigest()
+    return [
+        ("login", pair, settings.AXES_FAILURE_LIMIT),
+        ("login.address", address_hash(ip), settings.LOGIN_ADDRESS_FAILURE_LIMIT),
+    ]
+
+
+def _login_window(now: datetime) -> datetime:
+    """The lock window: LOGIN_COOLOFF_MINUTES long, never across an hour (the counters' purge
+    forgets past hours)."""
+    hour = window_start(now)
+    length = min(settings.AXES_COOLOFF_TIME, WINDOW).total_seconds()
+    return hour + timedelta(seconds=(now - hour).total_seconds() // length * length)
+
+
+def reserve_login(request, username) -> bool:
+    """Take one attempt for this username from this address, and for this address, before the
+    password is checked; False (and nothing taken) when either limit is used up this window."""
+    window = _login_window(timezone.now())
+    taken = []
+    for kind, hashed, limit in _login_cells(request, username):
+        if not take(kind, hashed, window, limit):
+            for earlier in taken:
+                give_back(*earlier, window)
+            return False
+        taken.append((kind, hashed))
+    request._login_reserved = (window, taken)
+    return True
+
+
+def login_succeeded(sender, request, user, **kwargs):
+    """`user_logged_in`: the attempt was right, so it does not count; and as django-axes does
+    (AXES_RESET_ON_SUCCESS), the username's earlier mistakes from this address are forgotten."""
+    from chats.models import AddressCounter
+
+    window, taken = getattr(request, "_login_reserved", (None, ()))
+    for kind, hashed in taken:
+        if kind == "login":
+            AddressCounter.objects.filter(kind=kind, address_hash=hashed).delete()
+        else:
+            give_back(kind, hashed, window)
+    if request is not None:
+        request._login_reserved = (None, ())
 
 
 def cooloff_minutes() -> int:
@@ -233,23 +304,34 @@ def close_sockets_of_session(sender, request, user, **kwargs):
 WINDOW = timedelta(hours=1)
 
 
+# --- The address rule: which addresses are the same person -----------------------------------
+
+
 def limit_key(ip: str) -> str:
-    """What a limit counts by: the address, or for IPv6 its /64, which one person holds whole."""
-    address = ipaddress.ip_address(ip)
+    """The address rule, for every per-address measure (limits, bars, kicks, guesses, feedback):
+    an IPv4 address as it is; an IPv6 address as its network of ADDRESS_IPV6_PREFIX bits (/64:
+    one home connection holds the whole /64 and picks any address in it); IPv4-mapped IPv6 as
+    the IPv4 address. Something that is not an address is its own key."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
     if address.version == 6:
         if address.ipv4_mapped:
             return str(address.ipv4_mapped)
-        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+        return str(ipaddress.ip_network(f"{address}/{settings.ADDRESS_IPV6_PREFIX}", strict=False))
     return str(address)
 
 
-def limit_hash(ip: str) -> str:
-    from chats.services import address_hash
+def address_hash(ip: str) -> str:
+    """The address rule as a keyed hash: what bars, kicks and counters store, never the address.
+    Recognisable while a measure lasts, not reversible without SECRET_KEY."""
+    key = limit_key(ip)
+    return salted_hmac("verkkoapu.address", key, algorithm="sha256").hexdigest()
 
-    return address_hash(limit_key(ip))
 
-
-def _window_start(now: datetime) -> datetime:
+def window_start(now: datetime) -> datetime:
+    """The start of the hour the per-address counters count in."""
     seconds = WINDOW.total_seconds()
     return datetime.fromtimestamp(now.timestamp() // seconds * seconds, tz=now.tzinfo)
 
@@ -258,7 +340,7 @@ def _cell(kind: str, hashed: str, now: datetime):
     from chats.models import AddressCounter
 
     return AddressCounter.objects.filter(
-        kind=kind, address_hash=hashed, window_start=_window_start(now)
+        kind=kind, address_hash=hashed, window_start=window_start(now)
     )
 
 
@@ -283,7 +365,7 @@ def bump(kind: str, hashed: str, now: datetime) -> int:
     """
     from chats.models import AddressCounter
 
-    window = _window_start(now)
+    window = window_start(now)
     table = connection.ops.quote_name(AddressCounter._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
@@ -303,11 +385,57 @@ def bump(kind: str, hashed: str, now: datetime) -> int:
 _forgotten_for: datetime | None = None  # the hour whose past this process last cleared
 
 
+# One statement on both databases: count one more attempt unless the limit is reached; a row
+# comes back only when the attempt was taken. The row's lock (PostgreSQL) or the database's
+# write lock (SQLite) makes simultaneous attempts take their turns, so no more than `limit`
+# ever get through, whatever the number of processes.
+_TAKE_SQL = """
+INSERT INTO {table} ({keys}, count) VALUES ({marks}, 1)
+ON CONFLICT ({keys}) DO UPDATE SET count = {table}.count + 1 WHERE {table}.count < %s
+RETURNING count
+"""
+
+
+def take_in(model, keys: dict, limit: int) -> bool:
+    """Reserve one attempt in `model`'s counter row `keys` (its unique columns) unless it
+    already holds `limit`: whether it was taken. Call before the expensive or secret check."""
+    if limit < 1:
+        return False
+    table = connection.ops.quote_name(model._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(name) for name in keys)
+    values = [
+        connection.ops.adapt_datetimefield_value(value) if isinstance(value, datetime) else value
+        for value in keys.values()
+    ]
+    sql = _TAKE_SQL.format(table=table, keys=columns, marks=", ".join(["%s"] * len(keys)))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*values, limit])
+        return cursor.fetchone() is not None
+
+
+def give_back_in(model, keys: dict) -> None:
+    """The attempt turned out right (a login, a code): it does not count."""
+    model.objects.filter(count__gt=0, **keys).update(count=F("count") - 1)
+
+
+def take(kind: str, hashed: str, window: datetime, limit: int) -> bool:
+    from chats.models import AddressCounter
+
+    keys = {"kind": kind, "address_hash": hashed, "window_start": window}
+    return take_in(AddressCounter, keys, limit)
+
+
+def give_back(kind: str, hashed: str, window: datetime) -> None:
+    from chats.models import AddressCounter
+
+    give_back_in(AddressCounter, {"kind": kind, "address_hash": hashed, "window_start": window})
+
+
 def _forget_past_hours(now: datetime) -> None:
     from chats.models import AddressCounter
 
     global _forgotten_for
-    window = _window_start(now)
+    window = window_start(now)
     try:
         with transaction.atomic():
             # Rows another process is deleting right now are its business: skip, never wait.
@@ -366,7 +494,7 @@ def count_chat_start(ip: str | None, now: datetime) -> None:
     (chats.services, `create_queued_chat` on PostgreSQL)."""
     if not ip:
         return
-    if bump("start", limit_hash(ip), now) > settings.CHAT_MAX_STARTS_PER_HOUR:
+    if bump("start", address_hash(ip), now) > settings.CHAT_MAX_STARTS_PER_HOUR:
         uncount_chat_start(ip, now)
         raise _rate_limited(
             "Too many chats started from this connection. Try again later.", "starts"
@@ -375,7 +503,7 @@ def count_chat_start(ip: str | None, now: datetime) -> None:
 
 def uncount_chat_start(ip: str, now: datetime) -> None:
     """A start admitted and then taken back: it does not count towards the hour's starts."""
-    _cell("start", limit_hash(ip), now).update(count=F("count") - 1)
+    _cell("start", address_hash(ip), now).update(count=F("count") - 1)
 
 
 def admit_group_join(session_id: int, ip: str | None, present_from_address, now) -> None:
@@ -390,7 +518,7 @@ def admit_group_join(session_id: int, ip: str | None, present_from_address, now)
         raise _rate_limited(
             "This connection is already in the group. Use that window.", "open_chats"
         )
-    if bump(f"join.{session_id}", limit_hash(ip), now) > settings.CHAT_MAX_STARTS_PER_HOUR:
+    if bump(f"join.{session_id}", address_hash(ip), now) > settings.CHAT_MAX_STARTS_PER_HOUR:
         raise _rate_limited("Too many joins from this connection. Try again later.", "starts")
 
 
@@ -398,7 +526,7 @@ def refuse_token_guessing(ip: str | None, now: datetime) -> None:
     """`rate_limited` once an address has sent too many unknown tokens this hour."""
     if not ip:
         return
-    misses = count_in_window("token_miss", limit_hash(ip), now)
+    misses = count_in_window("token_miss", address_hash(ip), now)
     if misses >= settings.CHAT_MAX_TOKEN_MISSES_PER_HOUR:
         raise _rate_limited(
             "Too many unknown chats from this connection. Try again later.", "token_misses"
@@ -407,14 +535,14 @@ def refuse_token_guessing(ip: str | None, now: datetime) -> None:
 
 def count_token_miss(ip: str | None, now: datetime) -> None:
     if ip:
-        bump("token_miss", limit_hash(ip), now)
+        bump("token_miss", address_hash(ip), now)
 
 
 def purge_address_counters(now: datetime, dry_run: bool = False) -> int:
     """Delete the counters of past hours (for purge_ip_addresses); how many went."""
     from chats.models import AddressCounter
 
-    old = AddressCounter.objects.filter(window_start__lt=_window_start(now))
+    old = AddressCounter.objects.filter(window_start__lt=window_start(now))
     if dry_run:
         return old.count()
     return old.delete()[1].get(AddressCounter._meta.label, 0)

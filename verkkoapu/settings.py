@@ -278,6 +278,8 @@ AUTHENTICATION_BACKENDS = [
 # that pair for LOGIN_COOLOFF_MINUTES (a username alone would let anyone lock helpers out).
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
+# Wrong passwords from one address (an IPv6 /64) for any usernames in a lock window.
+LOGIN_ADDRESS_FAILURE_LIMIT = env.int("LOGIN_ADDRESS_FAILURE_LIMIT", default=20)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "verkkoapu.security.request_ip"
@@ -302,6 +304,15 @@ if PRODUCTION:
 # socket peer). Only honoured when the peer itself is one of TRUSTED_PROXIES.
 PROXY_IP_HEADER = env("PROXY_IP_HEADER", default="")
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+# The address rule of every per-address measure (limits, bars, kicks, guesses, feedback;
+# verkkoapu.security.limit_key): an IPv6 client counts as its network of this many bits, since
+# one home connection gets a whole /64. IPv4 addresses count as they are.
+ADDRESS_IPV6_PREFIX = env.int("ADDRESS_IPV6_PREFIX", default=64)
+if not 1 <= ADDRESS_IPV6_PREFIX <= 128:
+    raise ImproperlyConfigured("ADDRESS_IPV6_PREFIX must be between 1 and 128.")
+# Wrong group invitations per running session and hour, from all addresses together (each
+# address also counts with its wrong follow-up codes, FOLLOW_UP_GUESS_LIMIT).
+GROUP_INVITE_GUESS_LIMIT = env.int("GROUP_INVITE_GUESS_LIMIT", default=50)
 
 # --- Chat behaviour ---------------------------------------------------------------------------
 # Per address, across every server process (docs/security.md): at most this many queued or

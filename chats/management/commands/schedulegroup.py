@@ -2,7 +2,7 @@ from datetime import datetime
 
 from django.core.management.base import BaseCommand, CommandError
 
-from chats import groups
+from chats import followups, groups
 from scheduling.hours import HELSINKI
 
 
@@ -27,8 +27,20 @@ class Command(BaseCommand):
         parser.add_argument("--capacity", type=int, default=30)
         parser.add_argument("--moderator", action="append", default=[], metavar="USERNAME")
         parser.add_argument("--invite", default="", help="a closed group's shared code")
+        parser.add_argument(
+            "--closed",
+            action="store_true",
+            help="a closed group with a generated invitation (printed once; as strong as a "
+            "follow-up code)",
+        )
 
-    def handle(self, *args, slug, start, end, title, language, capacity, moderator, invite, **o):
+    def handle(
+        self, *args, slug, start, end, title, language, capacity, moderator, invite, closed, **o
+    ):
+        if closed and invite:
+            raise CommandError("Give --invite CODE or --closed (a generated code), not both.")
+        if closed:
+            invite = groups.new_invite()
         try:
             session = groups.schedule_session(
                 slug,
@@ -48,5 +60,16 @@ class Command(BaseCommand):
                 self.style.SUCCESS(
                     f"Scheduled session {session.pk} of {slug}: {session.title}, "
                     f"{when:%d.%m.%Y %H:%M}–{session.ends_at.astimezone(HELSINKI):%H:%M}."
+                )
+            )
+        if closed:
+            self.stdout.write(f"Invitation: {session.invite}")
+        elif groups.weak_invite(invite):
+            self.stderr.write(
+                self.style.WARNING(
+                    f"Warning: the invitation is easy to guess (about "
+                    f"{groups.invite_bits(invite):.0f} bits; a generated one, --closed, has "
+                    f"{followups.CODE_BITS:.0f}). Guesses are limited per address and "
+                    "per session, but a longer code is safer."
                 )
             )
