@@ -349,7 +349,7 @@ def test_no_search_or_autocomplete_finds_a_secret(asker_secrets, staff):
         if not (model_admin.search_fields or model_admin.autocomplete_fields):
             continue  # ?q= is not read at all
         for value in sorted(set(asker_secrets["values"].values())):
-            for match, other in [(value, "~" + value[1:]), (value[:4], "~~~~")]:
+            for match, other in [(value, "~" + value[1:]), (value[:10], "~" * 10)]:
                 pairs = [(match, {"q": match}), (other, {"q": other})]
                 found = answers_differ(staff, changelist_url(model), pairs, rows_found)
                 if found:
