@@ -840,7 +840,7 @@ def sweep(now=None) -> dict:
     # After closing time, askers nobody is left to serve are told so (scheduling owns the rule).
     ended += scheduling.close_unserved_queues(now)
     DutySession.objects.filter(seen_at__lt=helper_gone).delete()
-    # A line's newest start time keeps no longer than it can matter (models_workflow.QueueTail).
+    # A line's newest start time keeps no longer than it can matter (models.workflow.QueueTail).
     QueueTail.objects.filter(at__lt=now - QUEUE_TAIL_KEPT).delete()
     limited = limits.sweep(now)
     ended += limited["ended"]
