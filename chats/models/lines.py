@@ -4,8 +4,11 @@ They live in chats (app label `chats`) and every other app imports them from her
 docs/architecture.md for why they did not move to an app of their own.
 """
 
+from datetime import datetime, timedelta
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -84,6 +87,38 @@ class HelperProfile(models.Model):
         return f"{self.display_name} ({self.get_role_display()})"
 
 
+def alive_since(now: datetime) -> datetime:
+    """A socket heard from after this is alive: three missed heartbeats and it is gone.
+
+    The one rule of liveness, for helpers' consoles (on duty) and group participants alike.
+    """
+    return now - timedelta(seconds=settings.CHAT_HEARTBEAT_SECONDS * 3)
+
+
+class DutySessionQuerySet(models.QuerySet):
+    """The rules of being on duty, written once (services, duty, rota and scheduling use them)."""
+
+    def on_duty(self, now: datetime | None = None):
+        """Console connections alive right now: connected and not yet timed out."""
+        return self.filter(seen_at__gte=alive_since(now or timezone.now()), connected=True)
+
+    def present(self, now: datetime):
+        """Connections seen within the reconnect grace period, connected or not.
+
+        A paused helper counts: they are there and take the queue once they resume. A helper
+        whose socket just dropped counts until their grace period is over (a reload is not
+        leaving).
+        """
+        return self.filter(seen_at__gte=now - timedelta(seconds=settings.CHAT_HELPER_GRACE_SECONDS))
+
+    def paused_helper_ids(self) -> set[int]:
+        """Of these connections' helpers, those whose every connection is on a break."""
+        states: dict[int, bool] = {}
+        for helper_id, paused in self.values_list("helper_id", "paused"):
+            states[helper_id] = states.get(helper_id, True) and paused
+        return {helper_id for helper_id, paused in states.items() if paused}
+
+
 class DutySession(models.Model):
     """One open helper console socket: the helper is on duty for their lines while it is fresh."""
 
@@ -100,6 +135,8 @@ class DutySession(models.Model):
         default=True,
         help_text=_("Off when the console closed: the chats wait a while for a reconnect."),
     )
+
+    objects = DutySessionQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("on-duty connection")
