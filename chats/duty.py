@@ -13,9 +13,9 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import protocol, services
+from . import protocol
+from .errors import ChatError
 from .models import Chat, DutySession, HelperProfile, ServiceLine
-from .services import ChatError
 
 
 def capacity_of(helper: HelperProfile) -> int:
@@ -67,7 +67,7 @@ def lock(helper: HelperProfile) -> HelperProfile:
 
 def on_duty_helpers(line: ServiceLine, now: datetime | None = None, *, paused=None):
     """Helpers of the line with a live console now; `paused=False` leaves out those on a break."""
-    sessions = services.on_duty(now).filter(helper__lines=line)
+    sessions = DutySession.objects.on_duty(now).filter(helper__lines=line)
     if paused is not None:
         sessions = sessions.filter(paused=paused)
     return HelperProfile.objects.filter(pk__in=sessions.values("helper_id")).order_by(
@@ -89,18 +89,15 @@ def _held_by(helper_ids) -> Counter:
 
 def _paused_ids(helper_ids, now) -> set[int]:
     """Helpers whose every live console is on a break."""
-    states: dict[int, bool] = {}
-    for helper_id, paused in (
-        services.on_duty(now).filter(helper_id__in=helper_ids).values_list("helper_id", "paused")
-    ):
-        states[helper_id] = states.get(helper_id, True) and paused
-    return {helper_id for helper_id, paused in states.items() if paused}
+    return DutySession.objects.on_duty(now).filter(helper_id__in=helper_ids).paused_helper_ids()
 
 
 def colleagues_of(helper: HelperProfile, now: datetime | None = None) -> list[dict]:
     """The other helpers on duty for any of this helper's one-to-one lines, with their load."""
     lines = list(helper.lines.filter(active=True, kind=ServiceLine.Kind.ONE_TO_ONE))
-    sessions = services.on_duty(now).filter(helper__lines__in=lines).exclude(helper=helper)
+    sessions = (
+        DutySession.objects.on_duty(now).filter(helper__lines__in=lines).exclude(helper=helper)
+    )
     people = list(
         HelperProfile.objects.filter(pk__in=sessions.values("helper_id"))
         .prefetch_related("lines")

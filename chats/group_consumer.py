@@ -1,7 +1,7 @@
 """`/ws/group/<slug>/`: one anonymous participant of a scheduled group chat (section 6).
 
-Like the asker's socket it remembers the last message id it sent and fills any gap from the
-database, so a lost nudge never loses a message; the rules live in chats/groups.py.
+Like the asker's socket its messages are one sequenced stream (chats/stream.py), so a lost nudge
+never loses a message; the rules live in chats/groups.py.
 """
 
 import logging
@@ -9,8 +9,10 @@ import logging
 from channels.db import aclose_old_connections
 
 from . import groups, notify, protocol, services
-from .consumers import BaseChatConsumer, db
-from .services import ChatError
+from .errors import ChatError
+from .runtime import db
+from .sockets import BaseChatConsumer
+from .stream import SequencedStream
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +25,7 @@ class GroupConsumer(BaseChatConsumer):
         self.slug = self.scope["url_route"]["kwargs"]["slug"]
         self.session_id = None
         self.person_id = None
-        self.last_seq = 0
+        self.stream: SequencedStream | None = None
         await self.accept()
 
     async def disconnect(self, code):
@@ -46,7 +48,13 @@ class GroupConsumer(BaseChatConsumer):
         )
         if answer.session_id:
             self.session_id, self.person_id = answer.session_id, answer.person_id
-            self.last_seq = answer.seq
+            session_id = self.session_id
+            self.stream = SequencedStream(
+                self.send_json,
+                lambda after: db(groups.messages_after)(session_id, after),
+                shown_frame,
+                last=answer.seq,
+            )
             await self.join(notify.group_session(self.session_id))
             person_id = self.person_id
             self.start_heartbeat(db(lambda: groups.touch(person_id)))
@@ -54,33 +62,17 @@ class GroupConsumer(BaseChatConsumer):
             await self.send_json(out)
         if answer.session_id:
             # Anything said between reading the history and joining the layer group.
-            await self._catch_up()
+            await self.stream.catch_up()
 
     async def handle_message(self, frame):
         if not self.person_id:
             raise ChatError("not_found", "Join the session first.")
         message = await db(groups.post_message)(self.person_id, frame.text)
-        await self._deliver(message.seq, groups.message_frame(message))
-
-    async def _catch_up(self):
-        for message in await db(groups.messages_after)(self.session_id, self.last_seq):
-            if not message.removed:
-                await self.send_json(groups.message_frame(message))
-            self.last_seq = message.seq
-
-    async def _deliver(self, seq: int, frame: dict):
-        if seq <= self.last_seq:
-            return
-        if seq > self.last_seq + 1:
-            await self._catch_up()
-            return
-        await self.send_json(frame)
-        self.last_seq = seq
+        await self.stream.deliver(message.seq, groups.message_frame(message))
 
     async def _left(self):
         await self.leave(notify.group_session(self.session_id))
-        self.session_id = self.person_id = None
-        self.last_seq = 0
+        self.session_id = self.person_id = self.stream = None
         if self.heartbeat:
             self.heartbeat.cancel()
             self.heartbeat = None
@@ -91,7 +83,7 @@ class GroupConsumer(BaseChatConsumer):
             return
         ended = await db(groups.still_in)(self.session_id, self.person_id)
         if ended is None:
-            await self._catch_up()
+            await self.stream.catch_up()
         elif ended["type"] == "closed":
             await self.group_event({"session": self.session_id, "frame": ended})
         else:
@@ -112,10 +104,15 @@ class GroupConsumer(BaseChatConsumer):
             return
         frame = event["frame"]
         if frame["type"] == "message":
-            await self._deliver(event["seq"], frame)
+            await self.stream.deliver(event["seq"], frame)
         elif frame["type"] == "closed":
             self.person_id = None  # deleted with the session
             await self._left()
             await self.send_json(frame)
         else:
             await self.send_json(frame)
+
+
+def shown_frame(message) -> dict | None:
+    """A group message's frame; None for one a moderator removed (its id still counts)."""
+    return None if message.removed else groups.message_frame(message)

@@ -1,6 +1,6 @@
 """The commonest statements of a chat, run on PostgreSQL straight from the event loop.
 
-Every other piece of database work crosses to a pool thread (`consumers.db`) and back. For the
+Every other piece of database work crosses to a pool thread (`runtime.db`) and back. For the
 frames that make most of a busy process's traffic — a message, an asker's heartbeat — that hop
 was most of the cost: the event loop and the database threads took turns on the interpreter
 several times per message, and the latency tail was those turns (docs/performance.md, item 16).

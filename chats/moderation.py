@@ -2,26 +2,26 @@
 
 A mixin of HelperConsumer: a helper named as moderator joins a running group session with
 `group_join` and then gets the session's frames as `group_<type>` with `session`. The rules are
-in chats/groups.py; this holds only which sessions the socket is in and the last message id.
+in chats/groups.py; this holds only which sessions the socket is in, each a sequenced stream.
 """
 
 import logging
 
-from channels.db import aclose_old_connections, database_sync_to_async
+from channels.db import aclose_old_connections
 from django.utils.translation import gettext as _
 
 from . import groups, notify, protocol
-from .services import ChatError
+from .errors import ChatError
+from .runtime import db
+from .stream import SequencedStream
 
 log = logging.getLogger(__name__)
-
-db = database_sync_to_async
 
 
 class ModeratorMixin:
     @property
-    def moderating(self) -> dict[int, int]:
-        """Session id -> the last message id sent to this socket."""
+    def moderating(self) -> dict[int, SequencedStream]:
+        """Session id -> the session's messages to this socket."""
         return self.__dict__.setdefault("_moderating", {})
 
     async def disconnect(self, code):
@@ -39,16 +39,22 @@ class ModeratorMixin:
 
     async def handle_group_join(self, frame):
         answer = await db(groups.moderator_join)(self.helper, frame.service, frame.session)
-        self.moderating[answer.session_id] = answer.seq
-        await self.join(notify.group_session(answer.session_id))
+        session_id = answer.session_id
+        self.moderating[session_id] = stream = SequencedStream(
+            lambda frame: self.send_json(protocol.for_moderator(frame, session_id)),
+            lambda after: db(groups.messages_after)(session_id, after),
+            lambda message: None if message.removed else groups.message_frame(message),
+            last=answer.seq,
+        )
+        await self.join(notify.group_session(session_id))
         for out in answer.frames:
             await self.send_json(out)
-        await self._group_catch_up(answer.session_id)
+        await stream.catch_up()
 
     async def handle_group_message(self, frame):
         session_id = self._session(frame.session)
         message = await db(groups.moderator_message)(self.helper, session_id, frame.text)
-        await self._group_deliver(session_id, message.seq, groups.message_frame(message))
+        await self.moderating[session_id].deliver(message.seq, groups.message_frame(message))
 
     async def handle_group_remove(self, frame):
         await db(groups.remove_message)(self.helper, self._session(frame.session), frame.id)
@@ -68,26 +74,9 @@ class ModeratorMixin:
         for session_id in list(self.moderating):
             ended = await db(groups.still_in)(session_id, None)
             if ended is None:
-                await self._group_catch_up(session_id)
+                await self.moderating[session_id].catch_up()
             else:
                 await self.group_event({"session": session_id, "frame": ended})
-
-    async def _group_catch_up(self, session_id: int):
-        for message in await db(groups.messages_after)(session_id, self.moderating[session_id]):
-            if not message.removed:
-                frame = groups.message_frame(message)
-                await self.send_json(protocol.for_moderator(frame, session_id))
-            self.moderating[session_id] = message.seq
-
-    async def _group_deliver(self, session_id: int, seq: int, frame: dict):
-        last = self.moderating.get(session_id)
-        if last is None or seq <= last:
-            return
-        if seq > last + 1:
-            await self._group_catch_up(session_id)
-            return
-        await self.send_json(protocol.for_moderator(frame, session_id))
-        self.moderating[session_id] = seq
 
     async def group_event(self, event):
         session_id = event["session"]
@@ -96,7 +85,7 @@ class ModeratorMixin:
         await aclose_old_connections()
         frame = event["frame"]
         if frame["type"] == "message":
-            await self._group_deliver(session_id, event["seq"], frame)
+            await self.moderating[session_id].deliver(event["seq"], frame)
             return
         if frame["type"] == "closed":
             del self.moderating[session_id]

@@ -53,7 +53,7 @@ _local = threading.local()
 @contextmanager
 def collected():
     """Nudges of the code inside are kept in a list instead of sent: consumers run database
-    work on pool threads (consumers.db) and send the list from the event loop afterwards.
+    work on pool threads (runtime.db) and send the list from the event loop afterwards.
     Sending from the thread held it, and its database connection, until the event loop got
     round to the send: under load that wait capped a process's messages per second."""
     outbox: list[tuple[str, dict]] = []

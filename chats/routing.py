@@ -1,9 +1,11 @@
 from django.urls import path
 
-from . import consumers, group_consumer
+from .asker_consumer import AskerConsumer
+from .group_consumer import GroupConsumer
+from .helper_consumer import HelperConsumer
 
 websocket_urlpatterns = [
-    path("ws/ask/<slug:slug>/", consumers.AskerConsumer.as_asgi()),
-    path("ws/helper/", consumers.HelperConsumer.as_asgi()),
-    path("ws/group/<slug:slug>/", group_consumer.GroupConsumer.as_asgi()),
+    path("ws/ask/<slug:slug>/", AskerConsumer.as_asgi()),
+    path("ws/helper/", HelperConsumer.as_asgi()),
+    path("ws/group/<slug:slug>/", GroupConsumer.as_asgi()),
 ]

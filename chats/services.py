@@ -11,7 +11,6 @@ import re
 import secrets
 import time
 from contextlib import nullcontext
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -26,38 +25,12 @@ from verkkoapu import security
 from verkkoapu.recent import Recent
 
 from . import notify, protocol
+from .errors import Answer, ChatError  # noqa: F401  (also read from here by groups, followups, security)
 from .models import Bar, Chat, DutySession, HelperProfile, Message, QueueTail, ServiceLine
 
 TOKEN_BYTES = 24  # 192 bits
 QUEUE_TAIL_KEPT = timedelta(minutes=10)
 TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,128}")
-
-
-class ChatError(Exception):
-    """A request that cannot be served; becomes an `error` frame with this code.
-
-    `extra` fields go into the frame beside `code` and `message` (e.g. `opens_at`).
-    """
-
-    def __init__(self, code: str, message: str, **extra):
-        super().__init__(message)
-        self.code, self.message, self.extra = code, message, extra
-
-    def as_frame(self) -> dict:
-        return protocol.error_frame(self.code, self.message, **self.extra)
-
-
-@dataclass
-class Answer:
-    """What the caller's own socket is told, and which chat it now belongs to (if any)."""
-
-    frames: list[dict] = field(default_factory=list)
-    chat_id: int | None = None
-    seq: int = 0  # the last message id the frames carry (for gap detection)
-    chat: Chat | None = None
-
-
-# --- Lines and the queue ----------------------------------------------------------------------
 
 
 def service_object(line: ServiceLine, at: datetime | None = None) -> dict:
@@ -394,13 +367,13 @@ def resume_chat(token: str, now=None, ip: str | None = None) -> Answer:
     Chat.objects.filter(pk=chat.pk).update(asker_seen_at=now)
     messages = list(chat.messages.all())
     frames = [protocol.history_frame([message_frame(m) for m in messages])]
-    frames.append(_asker_state_frame(chat))
+    frames.append(asker_state_frame(chat))
     if chat.ends_at and chat.status == Chat.Status.ACTIVE:
         frames.append(protocol.time_limit_frame(chat.ends_at))  # addition (docs/workflow.md)
     return Answer(frames, chat.pk, seq=messages[-1].seq if messages else 0, chat=chat)
 
 
-def _asker_state_frame(chat: Chat) -> dict:
+def asker_state_frame(chat: Chat) -> dict:
     if chat.status == Chat.Status.ACTIVE and chat.helper:
         return protocol.asker_assigned_frame(chat.helper.display_name, chat.helper.role)
     return position_frame(chat)
@@ -813,13 +786,6 @@ def end_duty(channel_name: str, now=None) -> None:
     )
 
 
-def on_duty(now=None):
-    """Console connections alive right now (not yet timed out)."""
-    now = now or timezone.now()
-    fresh = now - timedelta(seconds=settings.CHAT_HEARTBEAT_SECONDS * 3)
-    return DutySession.objects.filter(seen_at__gte=fresh, connected=True)
-
-
 def sweep(now=None) -> dict:
     """End chats whose asker is gone, requeue chats whose helper is gone; keep length limits
     and expire unanswered transfer offers (docs/workflow.md). Idempotent."""
@@ -838,7 +804,7 @@ def sweep(now=None) -> dict:
     # After closing time, askers nobody is left to serve are told so (scheduling owns the rule).
     ended += scheduling.close_unserved_queues(now)
     DutySession.objects.filter(seen_at__lt=helper_gone).delete()
-    # A line's newest start time keeps no longer than it can matter (models_workflow.QueueTail).
+    # A line's newest start time keeps no longer than it can matter (models.workflow.QueueTail).
     QueueTail.objects.filter(at__lt=now - QUEUE_TAIL_KEPT).delete()
     limited = limits.sweep(now)
     ended += limited["ended"]

@@ -18,8 +18,8 @@ from django.utils.translation import gettext as _
 from stats import services as stats
 
 from . import audit, duty, notify, protocol, services
+from .errors import Answer, ChatError
 from .models import AuditEvent, Chat, HelperProfile, ServiceLine
-from .services import Answer, ChatError
 
 Action = AuditEvent.Action
 

@@ -42,8 +42,8 @@ from scheduling import services as scheduling
 from verkkoapu.recent import Recent
 
 from . import protocol
+from .errors import ChatError
 from .models import Chat, LineLoad, PreparedText, ServiceLine
-from .services import ChatError
 
 ALPHA = 0.2
 SHORTEST = timedelta(minutes=1)

@@ -11,8 +11,8 @@ from django.utils.translation import gettext as _
 
 from stats import services as stats
 
+from .errors import ChatError
 from .models import ServiceLine
-from .services import ChatError
 
 # The line for children and young people, and the adult line an over-18 is shown instead.
 ADULT_LINE_FOR = {"lapset-nuoret": "vakivalta"}

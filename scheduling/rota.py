@@ -13,7 +13,7 @@ from django.db.models import Count, Q
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from chats.models import HelperProfile, ServiceLine
+from chats.models import DutySession, HelperProfile, ServiceLine
 
 from . import hours
 from .models import ShiftBooking, ShiftSlot
@@ -181,15 +181,12 @@ def follow_up_times(
 
 def on_duty_helpers(line: ServiceLine, now: datetime | None = None) -> list[HelperProfile]:
     """Helpers of the line with a live console connection (paused ones included, marked)."""
-    from chats.services import on_duty  # chats.services imports scheduling.services
-
-    sessions = on_duty(now).filter(helper__lines=line).select_related("helper")
-    helpers: dict[int, HelperProfile] = {}
-    for session in sessions:
-        helper = helpers.setdefault(session.helper_id, session.helper)
-        # Paused only when every connection of theirs is paused.
-        helper.paused = getattr(helper, "paused", True) and session.paused
-    return sorted(helpers.values(), key=lambda h: (h.role, h.display_name))
+    sessions = DutySession.objects.on_duty(now).filter(helper__lines=line)
+    paused = sessions.paused_helper_ids()
+    helpers = list(HelperProfile.objects.filter(pk__in=sessions.values("helper_id")))
+    for helper in helpers:
+        helper.paused = helper.pk in paused  # only when every connection of theirs is paused
+    return sorted(helpers, key=lambda h: (h.role, h.display_name))
 
 
 def peer_alone(line: ServiceLine, now: datetime | None = None) -> list[HelperProfile]:
@@ -204,9 +201,7 @@ def lines_without_professional(helper: HelperProfile, now=None) -> list[ServiceL
     """For a peer on duty: their lines where no professional is on duty right now."""
     if helper.role != PEER:
         return []
-    from chats.services import on_duty
-
-    if not on_duty(now).filter(helper=helper).exists():
+    if not DutySession.objects.on_duty(now).filter(helper=helper).exists():
         return []
     return [
         line

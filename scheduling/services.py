@@ -5,7 +5,6 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 
 import holidays as holidays_lib
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import formats, timezone
@@ -70,13 +69,8 @@ def line_status(line: ServiceLine, at: datetime | None = None) -> hours.Status:
 
 
 def helpers_present(line: ServiceLine, now: datetime):
-    """Console connections of the line's helpers seen within the reconnect grace period.
-
-    A paused helper counts: they are there and take the queue once they resume. A helper whose
-    socket just dropped counts until their grace period is over (a page reload is not leaving).
-    """
-    present = now - timedelta(seconds=settings.CHAT_HELPER_GRACE_SECONDS)
-    return DutySession.objects.filter(helper__lines=line, seen_at__gte=present)
+    """Console connections of the line's helpers seen within the reconnect grace period."""
+    return DutySession.objects.present(now).filter(helper__lines=line)
 
 
 def close_unserved_queues(now: datetime | None = None) -> int:

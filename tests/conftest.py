@@ -137,11 +137,11 @@ def _database_work_settled(request):
 
 
 def _drain_database_threads(timeout=20.0) -> list[str]:
-    """Wait until every thread of consumers.DB_EXECUTOR is free; the stacks of any that aren't."""
+    """Wait until every thread of runtime.DB_EXECUTOR is free; the stacks of any that aren't."""
     import threading
     import traceback
 
-    from chats.consumers import DB_EXECUTOR
+    from chats.runtime import DB_EXECUTOR
 
     workers = settings.CHAT_DB_THREADS  # what DB_EXECUTOR was made with
     barrier = threading.Barrier(workers + 1)
@@ -328,6 +328,12 @@ async def next_frame(communicator, *types, timeout=3):
         frame = await communicator.receive_json_from(timeout=remaining)
         if not types or frame["type"] in types:
             return frame
+
+
+async def start(asker, language="fi", **extra) -> dict:
+    """An asker's `start` frame; the answer: `queued`, `closed` or `error`."""
+    await asker.send_json_to({"type": "start", "language": language, **extra})
+    return await next_frame(asker, "queued", "closed", "error")
 
 
 async def receive_nothing(communicator, timeout=0.3, ignore=("queue",)):

@@ -15,14 +15,10 @@ from tests.conftest import (
     next_frame,
     on_postgres,
     receive_nothing,
+    start,
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-async def start(asker, language="fi"):
-    await asker.send_json_to({"type": "start", "language": language})
-    return await next_frame(asker, "queued", "closed", "error")
 
 
 async def test_full_conversation_between_asker_and_helper(

@@ -105,3 +105,29 @@ def test_helper_offers_a_follow_up_in_their_shift_and_the_asker_gets_time_and_co
     )
     assert code not in console.locator("body").inner_text()  # the code is the asker's alone
     assert asker_alerts + console_alerts == []
+
+
+def test_follow_up_list_shows_helsinki_times_in_a_browser_set_to_another_time_zone(
+    server, contexts, make_helper
+):
+    """The console's follow-up list (moderate.js) showed the browser's local time; a helper
+    whose laptop is on New York time saw 05.30 for a 12.30 follow-up."""
+    from playwright.sync_api import expect
+
+    anna = make_helper(name="Anna")
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    at = datetime(tomorrow.year, tomorrow.month, tomorrow.day, 12, 30, tzinfo=HELSINKI)
+    FollowUp.objects.create(
+        line=anna.lines.get(),
+        helper=anna,
+        code_hash="0" * 64,
+        at=at,
+        expires_at=at + timedelta(minutes=90),
+        created_at=timezone.now(),
+    )
+    console = contexts(viewport=CONSOLE, timezone_id="America/New_York").new_page()
+    log_in(console, server.http, anna)
+    listed = console.locator("#follow-ups li")
+    expect(listed).to_have_count(1)
+    expect(listed).to_contain_text(f"{tomorrow.day}.{tomorrow.month}. klo 12.30")
+    expect(listed).to_contain_text("14.00)")

@@ -29,15 +29,11 @@ from tests.conftest import (
     next_frame,
     on_postgres,
     server_env,
+    start,
     tables_holding,
 )
 
 IP = "203.0.113.70"
-
-
-async def start(asker) -> dict:
-    await asker.send_json_to({"type": "start", "language": "fi"})
-    return await next_frame(asker, "queued", "error")
 
 
 def enqueue(ip=IP, now=None):

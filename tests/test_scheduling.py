@@ -23,7 +23,7 @@ from scheduling import rota
 from scheduling.hours import HELSINKI
 from scheduling.models import Debrief, ShiftBooking, ShiftSlot
 from scheduling.services import BookingError, book_shift, record_debrief, shift_containing
-from tests.conftest import ROOT, next_frame, server_env
+from tests.conftest import ROOT, next_frame, server_env, start
 
 TUESDAY = date(2026, 12, 1)
 
@@ -38,11 +38,6 @@ def english(client):
 
 def helsinki(hour, minute=0, second=0, day=TUESDAY):
     return datetime.combine(day, time(hour, minute, second), tzinfo=HELSINKI)
-
-
-async def start(asker, language="fi"):
-    await asker.send_json_to({"type": "start", "language": language})
-    return await next_frame(asker, "queued", "closed", "error")
 
 
 # --- Enforcement at the line's hours -----------------------------------------------------------

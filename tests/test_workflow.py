@@ -16,7 +16,7 @@ from chats.services import ChatError
 from chats.waiting import Pace, can_serve_before_closing, estimate_range
 from scheduling.hours import HELSINKI
 from stats.models import DailyCount
-from tests.conftest import next_frame
+from tests.conftest import next_frame, start
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -59,11 +59,6 @@ async def receive_nothing(communicator, timeout=0.3, ignore=NOISE):
         if frame["type"] not in ignore:
             raise AssertionError(f"unexpected frame {frame}")
     return True
-
-
-async def start(asker, **extra):
-    await asker.send_json_to({"type": "start", "language": "fi", **extra})
-    return await next_frame(asker, "queued", "closed", "error")
 
 
 async def take(console, asker, service="vakivalta"):

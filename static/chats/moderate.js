@@ -34,12 +34,18 @@
     return consoleSocket.send(frame);
   }
 
+  // Times as the rest of the console shows them: in the service's time zone (Helsinki), not
+  // the browser's, which may be anywhere (a helper abroad, a laptop left on UTC).
+  function helsinkiTime(iso, options) {
+    return new Date(iso).toLocaleString(lang, Object.assign({ timeZone: "Europe/Helsinki" }, options));
+  }
+
   function clock(iso) {
-    return new Date(iso).toLocaleTimeString(lang, { hour: "2-digit", minute: "2-digit" });
+    return helsinkiTime(iso, { hour: "2-digit", minute: "2-digit" });
   }
 
   function when(iso) {
-    return new Date(iso).toLocaleString(lang, {
+    return helsinkiTime(iso, {
       weekday: "short", day: "numeric", month: "numeric", hour: "2-digit", minute: "2-digit"
     });
   }

@@ -1,112 +1,13 @@
-"""Service lines, helpers, and the live state of one-to-one chats.
+"""The live state of one-to-one chats, and the bars and counters kept per address.
 
 A Chat row and its Messages exist only while the chat lives: `end_chat` counts what statistics
 need and deletes both, so no ended conversation leaves a row, a text, a token or an address.
 """
 
-from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-
-class ServiceLine(models.Model):
-    class Kind(models.TextChoices):
-        ONE_TO_ONE = "one_to_one", _("one-to-one chat")
-        GROUP = "group", _("group chat")
-
-    slug = models.SlugField(
-        _("short name"),
-        unique=True,
-        help_text=_("Used in the line's web addresses: changing it breaks existing links."),
-    )
-    name = models.CharField(_("name (Finnish)"), max_length=120)
-    name_sv = models.CharField(_("name (Swedish)"), max_length=120, blank=True)
-    name_en = models.CharField(_("name (English)"), max_length=120, blank=True)
-    kind = models.CharField(
-        _("chat type"), max_length=12, choices=Kind.choices, default=Kind.ONE_TO_ONE
-    )
-    description = models.TextField(_("who the line is for"), blank=True)
-    rules = models.TextField(
-        _("confidentiality and rules"),
-        blank=True,
-        help_text=_("Shown to the asker, who accepts it before the chat starts."),
-    )
-    rules_sv = models.TextField(_("confidentiality and rules (Swedish)"), blank=True)
-    rules_en = models.TextField(_("confidentiality and rules (English)"), blank=True)
-    active = models.BooleanField(_("in use"), default=True)
-    order = models.PositiveSmallIntegerField(
-        _("sort order"), default=0, help_text=_("Smaller numbers come first.")
-    )
-
-    class Meta:
-        ordering = ["order", "slug"]
-        verbose_name = _("service line")
-        verbose_name_plural = _("service lines")
-
-    def __str__(self):
-        return self.name
-
-    def localized_name(self, language: str) -> str:
-        return {"sv": self.name_sv, "en": self.name_en}.get(language) or self.name
-
-    def localized_rules(self, language: str) -> str:
-        return {"sv": self.rules_sv, "en": self.rules_en}.get(language) or self.rules
-
-
-class HelperProfile(models.Model):
-    class Role(models.TextChoices):
-        PROFESSIONAL = "professional", _("professional")
-        PEER = "peer", _("peer helper (chatvertainen)")
-
-    user = models.OneToOneField(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.CASCADE,
-        related_name="helper",
-        verbose_name=_("account"),
-    )
-    display_name = models.CharField(
-        _("display name"), max_length=60, help_text=_("The only name an asker sees.")
-    )
-    role = models.CharField(_("role"), max_length=12, choices=Role.choices)
-    lines = models.ManyToManyField(ServiceLine, related_name="helpers", verbose_name=_("lines"))
-    max_chats = models.PositiveSmallIntegerField(
-        _("maximum simultaneous chats"),
-        null=True,
-        blank=True,
-        help_text=_("Empty: the default of the helper's role."),
-    )
-
-    class Meta:
-        verbose_name = _("helper")
-        verbose_name_plural = _("helpers")
-
-    def __str__(self):
-        return f"{self.display_name} ({self.get_role_display()})"
-
-
-class DutySession(models.Model):
-    """One open helper console socket: the helper is on duty for their lines while it is fresh."""
-
-    helper = models.ForeignKey(
-        HelperProfile, on_delete=models.CASCADE, related_name="duty", verbose_name=_("helper")
-    )
-    channel_name = models.CharField(_("connection ID"), max_length=200, unique=True)
-    started_at = models.DateTimeField(_("on duty since"))
-    seen_at = models.DateTimeField(_("last seen"), db_index=True)
-    paused = models.BooleanField(_("paused"), default=False)
-    # False once the socket closed; the row stays until the helper's grace period is over.
-    connected = models.BooleanField(
-        _("connected"),
-        default=True,
-        help_text=_("Off when the console closed: the chats wait a while for a reconnect."),
-    )
-
-    class Meta:
-        verbose_name = _("on-duty connection")
-        verbose_name_plural = _("on-duty connections")
-
-    def __str__(self):
-        return f"{self.helper} since {self.started_at:%H:%M}"
+from .lines import HelperProfile, ServiceLine
 
 
 class ChatQuerySet(models.QuerySet):
@@ -318,16 +219,3 @@ class AddressCounter(models.Model):
 
     def __str__(self):
         return f"{self.count} × {self.kind} since {self.window_start:%H:%M}"
-
-
-# Group chats, follow-ups and the workflow (audit, line load) keep their models in their own
-# modules; Django finds them here.
-from .models_followups import CodeGuess, FollowUp  # noqa: E402, F401
-from .models_groups import GroupMessage, GroupParticipant, GroupSession  # noqa: E402, F401
-from .models_workflow import (  # noqa: E402, F401
-    AuditEvent,
-    EnrolmentCode,
-    LineLoad,
-    LiveBoard,
-    QueueTail,
-)

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .models import DutySession, ServiceLine
+from .lines import DutySession, ServiceLine
 
 
 class LineLoad(models.Model):

@@ -1,0 +1,37 @@
+"""The bottom of chats' services: the refusal every service raises and the answer it returns.
+
+Every module of chats may import this one; it imports only the models and the wire protocol
+(for `ChatError.as_frame`), so a refusal is defined once and imported without a cycle.
+"""
+
+from dataclasses import dataclass, field
+
+from . import protocol
+from .models import Chat
+
+
+class ChatError(Exception):
+    """A request that cannot be served; becomes an `error` frame with this code.
+
+    `extra` fields go into the frame beside `code` and `message` (e.g. `opens_at`).
+    """
+
+    def __init__(self, code: str, message: str, **extra):
+        super().__init__(message)
+        self.code, self.message, self.extra = code, message, extra
+
+    def as_frame(self) -> dict:
+        return protocol.error_frame(self.code, self.message, **self.extra)
+
+
+@dataclass
+class Answer:
+    """What the caller's own socket is told, and which chat it now belongs to (if any)."""
+
+    frames: list[dict] = field(default_factory=list)
+    chat_id: int | None = None
+    seq: int = 0  # the last message id the frames carry (for gap detection)
+    chat: Chat | None = None
+
+
+# --- Lines and the queue ----------------------------------------------------------------------
