@@ -19,7 +19,7 @@ from channels.db import aclose_old_connections, database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
-from verkkoapu import security
+from verkkoapu import metrics, security
 
 from . import (
     duty,
@@ -132,6 +132,7 @@ class _Sweeper:
         collected = time.monotonic()
         while True:
             await asyncio.sleep(settings.CHAT_SWEEP_SECONDS)
+            metrics.count_sweep()
             for sweep in (services.sweep, groups.sweep, followups.sweep):
                 try:
                     await db(sweep)()

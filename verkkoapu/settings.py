@@ -62,6 +62,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # /healthz, /readyz, /metrics: before any host check, redirect or cookie (docs/operations.md).
+    "verkkoapu.health.HealthMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -288,6 +290,12 @@ if PRODUCTION:
 # socket peer). Only honoured when the peer itself is one of TRUSTED_PROXIES.
 PROXY_IP_HEADER = env("PROXY_IP_HEADER", default="")
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+
+# --- Health and metrics (verkkoapu/health.py, docs/operations.md) -----------------------------
+# /metrics answers these networks (the client as the chat sockets see it), or a request with
+# `Authorization: Bearer <METRICS_TOKEN>`; everyone else gets 403.
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
 
 # --- Chat behaviour ---------------------------------------------------------------------------
 # Per address, across every server process (docs/security.md): at most this many queued or
