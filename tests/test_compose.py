@@ -131,3 +131,34 @@ def test_nginx_reaches_the_web_services_and_finds_the_mounted_certificate(compos
     for path in re.findall(r"ssl_certificate(?:_key)? (\S+);", conf):
         directory = str(Path(path).parent)
         assert directory in mounts, f"{path} is not under a mounted directory"
+
+
+def test_systemd_units_are_valid(tmp_path):
+    """deploy/systemd/, as `systemd-analyze verify` reads it, with this checkout in place of
+    /srv/verkkoapu (so that the commands the units run must exist here)."""
+    import shutil
+    import subprocess
+
+    from tests.conftest import need
+
+    analyze = shutil.which("systemd-analyze")
+    need(analyze is not None, "systemd-analyze is not installed")
+    units = ROOT / "deploy" / "systemd"
+    for unit in units.glob("verkkoapu*"):
+        text = unit.read_text().replace("/srv/verkkoapu", str(ROOT))
+        (tmp_path / unit.name).write_text(text)
+    assert (tmp_path / "verkkoapu-web@.service").exists()
+    result = subprocess.run(
+        [
+            analyze,
+            "verify",
+            "--man=no",
+            str(tmp_path / "verkkoapu-web@8001.service"),
+            str(tmp_path / "verkkoapu-jobs.service"),
+            str(tmp_path / "verkkoapu.target"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (result.returncode, result.stdout + result.stderr) == (0, "")
