@@ -7,6 +7,7 @@ cannot be reached.
 """
 
 import json
+import re
 import socket
 
 import pytest
@@ -188,3 +189,20 @@ def test_readyz_body_is_json_with_only_the_check_names():
     body = json.loads(get("/readyz").content)
     assert set(body) == {"ready", "checks"}
     assert set(body["checks"]) == {"database", "redis"}
+
+
+def test_the_grafana_dashboard_asks_only_for_metrics_that_exist(lines):
+    """deploy/grafana-dashboard.json names no metric the endpoint does not serve."""
+    from pathlib import Path
+
+    dashboard = json.loads(
+        (Path(__file__).resolve().parent.parent / "deploy" / "grafana-dashboard.json").read_text()
+    )
+    exprs = [target["expr"] for panel in dashboard["panels"] for target in panel["targets"]]
+    wanted = {name for expr in exprs for name in re.findall(r"verkkoapu_\w+", expr)}
+    served = get("/metrics", REMOTE_ADDR="127.0.0.1").content.decode()
+    samples = {line.split("{")[0].split(" ")[0] for line in served.splitlines() if line[:1] != "#"}
+    # A family without samples yet (no job has run in the test database) still has its TYPE.
+    families = set(re.findall(r"^# TYPE (\S+) ", served, re.MULTILINE))
+    names = samples | families
+    assert wanted and wanted <= names, wanted - names
