@@ -58,7 +58,13 @@ class Config:
     burst_askers: int = 300
     burst_helpers: int = 10
     fault_chats: int = 250
-    faults: tuple = ("redis_restart", "helper_network", "postgres_cut", "daphne_sigkill")
+    faults: tuple = (
+        "redis_restart",
+        "helper_network",
+        "postgres_cut",
+        "rolling_upgrade",
+        "daphne_sigkill",
+    )
     fault_gap_seconds: float = 15
     soak_minutes: float = 20
     soak_life: tuple = (120, 360)  # seconds a chat lives before its helper ends it
@@ -492,6 +498,41 @@ async def probe_all(pairs, since: float, timeout: float = 30.0) -> list[float | 
     return per_pair
 
 
+async def wait_ready(server, timeout=60.0) -> None:
+    """Until the process answers /readyz with 200 (verkkoapu/health.py), as an upgrade waits
+    before it takes down the next process."""
+    import urllib.error
+    import urllib.request
+
+    deadline = now() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(f"{server.http}/readyz", timeout=5) as response:
+                if response.status == 200:
+                    return
+        except (OSError, urllib.error.URLError):
+            pass
+        if now() > deadline:
+            raise RuntimeError(f"{server.name} not ready after {timeout}s")
+        await asyncio.sleep(0.1)
+
+
+async def rolling_upgrade(run: Run, servers) -> dict:
+    """An upgrade as docs/operations.md gives it: migrations first (the old code keeps serving),
+    then each process in turn stopped with SIGTERM, started again on its port and waited for
+    until /readyz answers, before the next one goes. Its clients reconnect to the other."""
+    began = now()
+    await asyncio.to_thread(manage, run.db.url, run.redis.url, "migrate", "--noinput")
+    detail = {"migrate_s": round(now() - began, 2)}
+    for server in servers:
+        down = now()
+        await asyncio.to_thread(server.stop)
+        await asyncio.to_thread(server.start)
+        await wait_ready(server)
+        detail[f"{server.name}_down_s"] = round(now() - down, 2)
+    return detail
+
+
 async def faults(run: Run) -> dict:
     """Steady load on two processes while things break, one after another."""
     config = run.config
@@ -539,6 +580,9 @@ async def faults(run: Run) -> dict:
             detail["chats_of_that_helper"] = len(helpers[proxied[0]].chats)
         elif fault == "postgres_cut":
             detail["connections_cut"] = await asyncio.to_thread(run.db.cut_connections)
+            ended = now()
+        elif fault == "rolling_upgrade":
+            detail.update(await rolling_upgrade(run, (a, b)))
             ended = now()
         elif fault == "daphne_sigkill":
             on_b = sum(1 for p in pairs if p.asker.urls[p.asker.url_index % 2] == b.ws)

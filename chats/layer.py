@@ -16,6 +16,8 @@ import weakref
 
 from django.conf import settings
 
+from verkkoapu import metrics
+
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 1.0
@@ -85,6 +87,7 @@ class Watch:
                     continue  # Redis answers, but the layer does not carry yet: poll again
                 missed, skip_until = False, 0.0
                 log.warning("Redis answers again; every consumer re-joins its groups")
+                metrics.count_layer_rejoin()
                 await cls.rejoin_all()
             known = run_id
 

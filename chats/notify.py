@@ -13,6 +13,8 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
+from verkkoapu import metrics
+
 from . import layer
 
 log = logging.getLogger(__name__)
@@ -79,6 +81,7 @@ def _send(group: str, event: dict) -> None:
             # The layer is down (e.g. Redis restarting): consumers catch up from the database
             # once it is back (chats/layer.py).
             layer.failed()
+            metrics.count_nudge_failed()
             log.warning("channel layer unavailable; %s not nudged", event["type"])
 
     transaction.on_commit(send)
@@ -148,6 +151,7 @@ async def _asend(group: str, event: dict) -> None:
         await get_channel_layer().group_send(group, event)
     except Exception:
         layer.failed()
+        metrics.count_nudge_failed()
         log.warning("channel layer unavailable; %s not nudged", event["type"])
 
 

@@ -14,6 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 from channels.db import database_sync_to_async
 from django.conf import settings
 
+from verkkoapu import metrics
+
 from . import followups, groups, loopdb, notify, services
 from .models import Message
 
@@ -88,6 +90,7 @@ class Sweeper:
         collected = time.monotonic()
         while True:
             await asyncio.sleep(settings.CHAT_SWEEP_SECONDS)
+            metrics.count_sweep()
             for sweep in (services.sweep, groups.sweep, followups.sweep):
                 try:
                     await db(sweep)()

@@ -69,6 +69,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # /healthz, /readyz, /metrics: before any host check, redirect or cookie (docs/operations.md).
+    "verkkoapu.health.HealthMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -205,7 +207,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Where collectstatic puts the files (a systemd host: e.g. /var/lib/verkkoapu/static).
+STATIC_ROOT = Path(env("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -313,6 +316,12 @@ if not 1 <= ADDRESS_IPV6_PREFIX <= 128:
 # Wrong group invitations per running session and hour, from all addresses together (each
 # address also counts with its wrong follow-up codes, FOLLOW_UP_GUESS_LIMIT).
 GROUP_INVITE_GUESS_LIMIT = env.int("GROUP_INVITE_GUESS_LIMIT", default=50)
+
+# --- Health and metrics (verkkoapu/health.py, docs/operations.md) -----------------------------
+# /metrics answers these networks (the client as the chat sockets see it), or a request with
+# `Authorization: Bearer <METRICS_TOKEN>`; everyone else gets 403.
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
 
 # --- Chat behaviour ---------------------------------------------------------------------------
 # Per address, across every server process (docs/security.md): at most this many queued or
