@@ -11,7 +11,7 @@ from .models import HelperProfile, ServiceLine
 
 COORDINATORS = "Coordinators"
 # Coordinators run everything the service has; Django's own auth models only for people.
-COORDINATED_APPS = ("chats", "scheduling", "stats", "feedback")
+COORDINATED_APPS = ("chats", "scheduling", "stats", "feedback", "letters")
 
 
 class AccountError(Exception):

@@ -11,7 +11,7 @@ import io
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.core.management import call_command
@@ -39,6 +39,19 @@ def first_of_month_at(at: time) -> Callable[[datetime], datetime]:
     return next_after
 
 
+def daily_at(at: time) -> Callable[[datetime], datetime]:
+    """A schedule: the first moment at `at` (Helsinki) after `moment`."""
+
+    def next_after(moment: datetime) -> datetime:
+        local = moment.astimezone(HELSINKI)
+        candidate = datetime.combine(local.date(), at, tzinfo=HELSINKI)
+        while candidate <= moment:
+            candidate = datetime.combine(candidate.date() + timedelta(days=1), at, tzinfo=HELSINKI)
+        return candidate
+
+    return next_after
+
+
 def _command(name: str, *args) -> Callable[[], str]:
     def run() -> str:
         out = io.StringIO()
@@ -58,6 +71,8 @@ class Job:
 JOBS = [
     # The contract's monthly purge: 1st of the month, 03:00 Helsinki.
     Job("purge_ip_addresses", first_of_month_at(time(3)), _command("purge_ip_addresses")),
+    # Letter threads past their line's retention (docs/letters.md): days count, so every night.
+    Job("sweep_letters", daily_at(time(3, 30)), _command("sweep_letters")),
 ]
 
 
