@@ -278,4 +278,7 @@ def test_runjobs_once_runs_what_is_due(lines):
     with time_machine.travel(datetime(2026, 11, 26, 10, tzinfo=UTC), tick=False):
         call_command("runjobs", "--once", stdout=out)
         call_command("runjobs", "--once", stdout=out)
-    assert out.getvalue().splitlines() == ["purge_ip_addresses ran.", "Nothing was due."]
+    assert out.getvalue().splitlines() == [
+        "purge_ip_addresses, sweep_letters ran.",
+        "Nothing was due.",
+    ]
