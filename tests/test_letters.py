@@ -330,6 +330,8 @@ def test_the_helper_api_claims_answers_with_a_prepared_text_at_hand(
     client.force_login(helper.user)
     claimed = client.post(f"/console/letters/api/{written.thread_id}/claim/")
     assert claimed.json()["letters"][0]["text"] == "Kotona on vaikeaa öisin."
+    inbox_page = client.get("/console/letters/").content.decode()
+    assert "Sinä vastaat" in inbox_page  # "You are answering"
     page = client.get(f"/console/letters/{written.thread_id}/")
     assert "Soita Nollalinjaan." in page.content.decode()
     answered = post_json(
@@ -337,3 +339,43 @@ def test_the_helper_api_claims_answers_with_a_prepared_text_at_hand(
     )
     assert answered.json()["released"] is True
     assert Client().get("/console/letters/api/").status_code == 302  # login first
+
+
+# --- Coordinators and the helpers' nudge ----------------------------------------------------------
+
+
+def test_coordinators_see_each_inbox_length_and_oldest_letter(letter_line, clock):
+    from chats.accounts import create_coordinator
+
+    write()
+    clock.shift(timedelta(hours=3))
+    write("Toinen kirje")
+    client = Client()
+    client.force_login(create_coordinator("koordinaattori", "correct horse battery"))
+    page = client.get("/admin/letters/lettersettings/").content.decode()
+    assert '<td class="field-waiting">2</td>' in page
+    assert '<td class="field-oldest_waiting">3' in page  # 3 hours (tunnit), in Finnish
+    assert "Kotona on vaikeaa" not in page  # counts only: no letter is shown in the admin
+
+
+def test_a_letter_arriving_nudges_the_lines_consoles_once_they_take_it(
+    letter_line, clock, monkeypatch
+):
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    from chats import notify as chat_notify
+    from chats.consumers import HelperConsumer
+    from letters import notify
+
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(chat_notify.helpers_group("vakivalta"), channel)
+    # Today's console has no handler for it: nothing is sent that would close its socket.
+    assert not notify.consoles_take_it()
+    write()
+    # Once the console's consumer handles `letters.inbox`, a letter arriving nudges it.
+    monkeypatch.setattr(HelperConsumer, "letters_inbox", lambda self, event: None, raising=False)
+    write("Toinen kirje")
+    event = async_to_sync(layer.receive)(channel)
+    assert event == {"type": "letters.inbox", "service": "vakivalta", "waiting": 2}
