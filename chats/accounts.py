@@ -23,7 +23,7 @@ from .models import AuditEvent, EnrolmentCode, HelperProfile, ServiceLine
 
 COORDINATORS = "Coordinators"
 # Coordinators run everything the service has; Django's own auth models only for people.
-COORDINATED_APPS = ("chats", "scheduling", "stats", "feedback")
+COORDINATED_APPS = ("chats", "scheduling", "stats", "feedback", "letters")
 
 
 class AccountError(Exception):

@@ -218,6 +218,9 @@ class HelperConsumer(ModeratorMixin, BaseChatConsumer):
     async def queue_length(self, event):
         await self.send_json(protocol.queue_frame(event["service"], event["length"]))
 
+    async def letters_inbox(self, event):
+        await self.send_json(protocol.letters_frame(event["service"], event["waiting"]))
+
     async def catch_up_after_outage(self):
         await self.chat_recheck({"type": "chat.recheck"})
 

@@ -359,6 +359,11 @@ def queue_frame(service: str, length: int) -> dict:
     return {"type": "queue", "service": service, "length": length}
 
 
+def letters_frame(service: str, waiting: int) -> dict:
+    """The line's letters inbox changed (an addition: docs/letters.md)."""
+    return {"type": "letters", "service": service, "waiting": waiting}
+
+
 def empty_frame(service: str) -> dict:
     return {"type": "empty", "service": service}
 

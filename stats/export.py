@@ -144,7 +144,7 @@ def build_table(
 
 def _label(metric: str, key: str, topic_names: dict) -> str:
     label = str(services.METRICS.get(metric, metric))
-    if metric == "topic":
+    if metric in ("topic", "letter_topic"):
         return f"{label}: {topic_names.get(key, key)}"
     if key:
         return f"{label}: {services.KEY_LABELS.get(metric, {}).get(key, key)}"

@@ -81,6 +81,13 @@ METRICS = {
     # The helper's workflow (docs/workflow.md).
     "age": _("Age range given on the youth line"),
     "transfers": _("Chats handed over to a colleague, by the receiver's role"),
+    # Anonymous letters (docs/letters.md).
+    "letters_written": _("Letters written by askers"),
+    "letter_threads": _("Letter threads started"),
+    "letter_replies": _("Letter replies released, by the helper's role"),
+    "letter_answer_time": _("Time from a letter to its reply"),
+    "letter_topic": _("Topics chosen by letter writers"),
+    "letter_threads_ended": _("Letter threads erased, by who ended them"),
 }
 
 KEY_LABELS = {
@@ -97,6 +104,18 @@ KEY_LABELS = {
 }
 KEY_LABELS["duration"] = KEY_LABELS["wait"]
 KEY_LABELS["transfers"] = KEY_LABELS["answered_by_role"]
+KEY_LABELS["letter_replies"] = KEY_LABELS["answered_by_role"]
+KEY_LABELS["letter_answer_time"] = {
+    "<1d": _("under a day"),
+    "1-3d": _("1–3 days"),
+    "3-7d": _("3–7 days"),
+    "7d+": _("a week or more"),
+}
+KEY_LABELS["letter_threads_ended"] = {
+    "asker": _("the asker"),
+    "helper": _("the helper"),
+    "expired": _("retention ran out"),
+}
 
 # Counts that add up to another (per line and period): (total, the metrics whose cells add up to
 # it). Every answered chat has one role, one wait bucket and, once it ends, one side that ended
@@ -115,6 +134,8 @@ RELATIONS = (
     # The youth line's started chats by age range (a client may leave the age out: not exact,
     # treated as exact like the others).
     ("chats_started", ("age",)),
+    # Every released letter reply has one role and one answer time.
+    ("letter_replies", ("letter_answer_time",)),
 )
 
 

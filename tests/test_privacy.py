@@ -228,6 +228,92 @@ async def test_a_follow_up_keeps_only_a_hash_of_its_code_and_nothing_once_done(
     assert await where(*secrets) == set()
 
 
+# --- Letters (docs/letters.md) ------------------------------------------------------------------
+
+
+def letter_thread(line, helper, ip, words):
+    """An asker writes a letter over HTTP, a helper claims and answers it, the asker reads it."""
+    from letters import services as letters
+    from letters.models import LetterSettings
+
+    LetterSettings.objects.create(line=line, offers_letters=True)
+    client = Client()
+    written = client.post(
+        f"/api/letters/{line.slug}/",
+        {"text": words[0], "topics": ["henkinen"]},
+        content_type="application/json",
+        REMOTE_ADDR=ip,
+    )
+    assert written.status_code == 201 and not client.cookies
+    code = written.json()["code"]
+    thread = letters.inbox(helper)[0]["id"]
+    letters.claim(helper, thread)
+    letters.answer(helper, thread, words[1], keep=True)
+    read = client.post(
+        "/api/letters/read/", {"code": code}, content_type="application/json", REMOTE_ADDR=ip
+    )
+    assert [letter["text"] for letter in read.json()["letters"]] == words
+    return client, code, thread
+
+
+def test_a_letter_thread_leaves_nothing_once_the_asker_ends_it(open_line, make_helper):
+    from chats import followups
+
+    ip, words = "203.0.113.121", ["Kirjoitan-yöllä-kotoa", "Vastaan-kirjeeseesi"]
+    helper = make_helper()
+    client, code, thread = letter_thread(open_line, helper, ip, words)
+    hashed, code_hash = services.address_hash(ip), followups.code_hash(code)
+    assert tables_holding(words[0]) == tables_holding(words[1]) == {"letters_letter"}
+    assert tables_holding(code_hash) == {"letters_thread"}
+    assert tables_holding(code) == tables_holding(ip) == set()  # never stored in clear
+    # The letters-per-hour limit keeps a keyed hash of the address (of its /64 for IPv6).
+    from verkkoapu import security
+
+    assert tables_holding(security.limit_hash(ip)) <= LIMITS
+
+    # A wrong code is counted for the address as a keyed hash, like a follow-up code.
+    wrong = client.post(
+        "/api/letters/read/",
+        {"code": "kala-kissa-koira-lintu-karhu-kettu"},
+        content_type="application/json",
+        REMOTE_ADDR=ip,
+    )
+    assert wrong.status_code == 404
+    assert tables_holding(hashed) - LIMITS == {"chats_codeguess"}
+
+    ended = client.post(
+        "/api/letters/end/", {"code": code}, content_type="application/json", REMOTE_ADDR=ip
+    )
+    assert ended.status_code == 200
+    assert {t for s in (*words, code, code_hash, ip) for t in tables_holding(s)} == set()
+    retention.purge_ip_addresses(now=timezone.now() + timedelta(hours=2))
+    secrets = (*words, code, code_hash, ip, hashed, security.limit_hash(ip))
+    assert {t for s in secrets for t in tables_holding(s)} == set()
+
+
+def test_a_letter_thread_leaves_nothing_once_its_retention_runs_out(open_line, make_helper):
+    from chats import followups
+
+    ip, words = "203.0.113.122", ["Unohtunut-kirje", "Vastaus-jota-ei-luettu"]
+    helper = make_helper()
+    client, code, thread = letter_thread(open_line, helper, ip, words)
+    # The asker writes once more and never comes back; nobody answers.
+    client.post(
+        "/api/letters/reply/",
+        {"code": code, "text": "Vielä-yksi-kirje"},
+        content_type="application/json",
+        REMOTE_ADDR=ip,
+    )
+    code_hash = followups.code_hash(code)
+    assert tables_holding("Vielä-yksi-kirje") == {"letters_letter"}
+    results = retention.purge_ip_addresses(now=timezone.now() + timedelta(days=59))
+    assert {r.kind: r.count for r in results}["letter_threads_expired"] == 0
+    results = retention.purge_ip_addresses(now=timezone.now() + timedelta(days=61))
+    assert {r.kind: r.count for r in results}["letter_threads_expired"] == 1
+    secrets = (*words, "Vielä-yksi-kirje", code, code_hash, ip, services.address_hash(ip))
+    assert {t for s in secrets for t in tables_holding(s)} == set()
+
+
 # --- Logs --------------------------------------------------------------------------------------
 
 

@@ -327,8 +327,32 @@ PAGES = {
     "admin-login": "/admin/login/",
     "set_language": "/i18n/setlang/",
     "not-found": "/no-such-page/",
+    # Letters (docs/letters.md): the asker's pages and API, the helper's inbox and API.
+    "letters-write": "/letters/vakivalta/",
+    "letters-read": "/letters/read/",
+    "api-letters-line": "/api/letters/vakivalta/",
+    "api-letters-read": "/api/letters/read/",
+    "api-letters-reply": "/api/letters/reply/",
+    "api-letters-end": "/api/letters/end/",
+    "letters-inbox": "/console/letters/",
+    "letters-thread": "/console/letters/1/",
+    "api-letters-inbox": "/console/letters/api/",
+    "api-letters-thread": "/console/letters/api/1/",
+    "api-letters-claim": "/console/letters/api/1/claim/",
+    "api-letters-claim-next": "/console/letters/api/next/vakivalta/",
+    "api-letters-hand-back": "/console/letters/api/1/hand-back/",
+    "api-letters-answer": "/console/letters/api/1/answer/",
+    "api-letters-helper-end": "/console/letters/api/1/end/",
+    "api-letters-approve": "/console/letters/api/replies/1/approve/",
 }
-ASKER_PAGES = {"home", "api-widget", "group", "feedback:form", "feedback:thanks"}
+ASKER_PAGES = {"home", "api-widget", "group", "feedback:form", "feedback:thanks"} | {
+    "letters-write",
+    "letters-read",
+    "api-letters-line",
+    "api-letters-read",
+    "api-letters-reply",
+    "api-letters-end",
+}
 
 
 def _named_routes(patterns, prefix=""):
@@ -393,7 +417,8 @@ def test_only_the_embedding_sites_may_frame_the_widget_page(client, lines, setti
 
 @pytest.mark.django_db
 def test_the_asker_pages_set_no_cookie_with_the_login_machinery_on(client, lines):
-    for path in ("/", "/feedback/vakivalta/", "/group/unichat/", "/api/widget/?services=ero"):
+    paths = ("/", "/feedback/vakivalta/", "/group/unichat/", "/api/widget/?services=ero")
+    for path in (*paths, "/letters/read/", "/letters/vakivalta/"):
         assert not client.get(path).cookies, path
 
 

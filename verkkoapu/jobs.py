@@ -49,6 +49,19 @@ def every(period: timedelta) -> Callable[[datetime], datetime]:
     return next_after
 
 
+def daily_at(at: time) -> Callable[[datetime], datetime]:
+    """A schedule: the first moment at `at` (Helsinki) after `moment`."""
+
+    def next_after(moment: datetime) -> datetime:
+        local = moment.astimezone(HELSINKI)
+        candidate = datetime.combine(local.date(), at, tzinfo=HELSINKI)
+        while candidate <= moment:
+            candidate = datetime.combine(candidate.date() + timedelta(days=1), at, tzinfo=HELSINKI)
+        return candidate
+
+    return next_after
+
+
 def _command(name: str, *args) -> Callable[[], str]:
     def run() -> str:
         out = io.StringIO()
@@ -71,6 +84,8 @@ JOBS = [
     # Helpers' login sessions past their expiry (SESSION_COOKIE_AGE idle, or logged out from a
     # closed browser): Django's clearsessions, hourly. Django never deletes them by itself.
     Job("clearsessions", every(timedelta(hours=1)), _command("clearsessions")),
+    # Letter threads past their line's retention (docs/letters.md): days count, so every night.
+    Job("sweep_letters", daily_at(time(3, 30)), _command("sweep_letters")),
 ]
 
 

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "scheduling",
     "stats",
     "feedback",
+    "letters",
 ]
 
 MIDDLEWARE = [
@@ -369,6 +370,12 @@ AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=365)
 # --- Statistics, feedback, retention (docs/statistics.md, docs/privacy.md) -------------------
 # Exports show counts from 1 to this minus one as "<N" (0 or 1: show every count).
 STATS_SUPPRESS_BELOW = env.int("STATS_SUPPRESS_BELOW", default=5)
+
+# Anonymous letters (docs/letters.md): letters (new or in a thread) per address and hour, the
+# longest letter, and how long a helper's claim holds before another helper may take it.
+LETTERS_MAX_PER_HOUR = env.int("LETTERS_MAX_PER_HOUR", default=5)
+LETTER_MAX_CHARS = env.int("LETTER_MAX_CHARS", default=8000)
+LETTER_CLAIM_HOURS = env.int("LETTER_CLAIM_HOURS", default=24)
 FEEDBACK_MAX_CHARS = env.int("FEEDBACK_MAX_CHARS", default=2000)
 # Per address (as a keyed hash, in the cache only, for the window): at most this many sends.
 FEEDBACK_RATE_LIMIT = env.int("FEEDBACK_RATE_LIMIT", default=5)

@@ -15,9 +15,12 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/2fa/setup/", twofactor.setup, name="otp-setup"),
     path("accounts/2fa/verify/", twofactor.verify, name="otp-verify"),
+    path("console/letters/", include("letters.console_urls")),
     path("console/", include("chats.console_urls")),
     path("group/<slug:slug>/", group_views.group_page, name="group"),
     path("feedback/", include("feedback.urls")),
+    path("letters/", include("letters.urls")),
+    path("api/letters/", include("letters.api_urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
