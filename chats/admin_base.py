@@ -30,6 +30,10 @@ ASKER_SECRETS = {
     "chats.codeguess": {"address_hash"},
     "chats.groupparticipant": {"address_hash", "nickname"},
     "chats.groupmessage": {"text", "nickname"},
+    "letters.thread": {"code_hash"},
+    "letters.letter": {"text"},
+    # Not an asker's but as secret: the hash of a person's one-time enrolment code.
+    "chats.enrolmentcode": {"code_hash"},
 }
 
 NOT_SECRET = {

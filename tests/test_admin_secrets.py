@@ -30,6 +30,7 @@ from chats.models import (
     Bar,
     Chat,
     CodeGuess,
+    EnrolmentCode,
     FollowUp,
     GroupMessage,
     GroupParticipant,
@@ -37,8 +38,9 @@ from chats.models import (
     Message,
 )
 from chats.services import address_hash
+from letters.models import Letter, Thread
 
-PROJECT_APPS = ("chats", "scheduling", "stats", "feedback")
+PROJECT_APPS = ("chats", "scheduling", "stats", "feedback", "letters")
 # A field whose name has one of these parts (or an address or free-text field) must be classified.
 SECRET_LOOKING = {
     "token",
@@ -67,6 +69,9 @@ FOLLOW_UP_NOTE = "Seuraavalla kerralla puhutaan isästä"
 NICKNAME = "sammakko_salainen"
 GROUP_TEXT = "Ryhmässä sanottu salaisuus 93"
 CODE = "KALA-7719-AHVEN"
+LETTER_CODE = "hauki-kuha-lahna-sarki-salakka-made"
+LETTER_TEXT = "Kirjeessä kerrottu salaisuus 41"
+ENROLMENT_HASH = "e7c3" + "5a" * 30
 
 # Lookups a prober would try; each with a value that matches and one that does not.
 SUFFIXES = ["", "__exact", "__iexact", "__startswith", "__istartswith", "__contains", "__regex"]
@@ -151,7 +156,17 @@ def asker_secrets(lines, make_helper):
         ("chats.groupparticipant", "nickname"): NICKNAME,
         ("chats.groupmessage", "text"): GROUP_TEXT,
         ("chats.groupmessage", "nickname"): NICKNAME,
+        ("letters.thread", "code_hash"): code_hash(LETTER_CODE),
+        ("letters.letter", "text"): LETTER_TEXT,
+        ("chats.enrolmentcode", "code_hash"): ENROLMENT_HASH,
     }
+    thread = Thread.objects.create(
+        line=line, code_hash=code_hash(LETTER_CODE), created_at=now, last_activity_at=now
+    )
+    Letter.objects.create(thread=thread, sender="asker", text=LETTER_TEXT, written_at=now)
+    EnrolmentCode.objects.create(
+        user=helper.user, code_hash=ENROLMENT_HASH, created_at=now, expires_at=now
+    )
     declared = {(label, name) for label, names in ASKER_SECRETS.items() for name in names}
     assert declared == set(values), "every declared secret has a value in this fixture"
     return {"chat": chat, "values": values}
