@@ -4,7 +4,7 @@ from django.urls import include, path
 
 from chats import group_views
 from chats import views as chat_views
-from verkkoapu import twofactor
+from verkkoapu import landing, twofactor
 
 urlpatterns = [
     path("", chat_views.demo_page, name="home"),
@@ -12,6 +12,7 @@ urlpatterns = [
     path("api/services/<slug:slug>/", chat_views.service_detail, name="api-service"),
     path("api/widget/", chat_views.widget_lines, name="api-widget"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/home/", landing.home, name="home-of-user"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/2fa/setup/", twofactor.setup, name="otp-setup"),
     path("accounts/2fa/verify/", twofactor.verify, name="otp-verify"),
