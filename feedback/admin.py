@@ -4,7 +4,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from stats.export import rows_to_csv, rows_to_xlsx
+from stats.export import EXCEL_FI, rows_to_csv, rows_to_xlsx
 
 from .models import Feedback
 
@@ -36,7 +36,7 @@ class FeedbackAdmin(admin.ModelAdmin):
     search_fields = ["text"]
     fields = COLUMNS
     readonly_fields = COLUMNS
-    actions = ["export_csv", "export_xlsx"]
+    actions = ["export_csv", "export_xlsx", "export_csv_excel_fi"]
 
     @admin.display(description=_("month"), ordering="month")
     def month_display(self, obj):
@@ -67,4 +67,12 @@ class FeedbackAdmin(admin.ModelAdmin):
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
         response["Content-Disposition"] = 'attachment; filename="verkkoapu-feedback.xlsx"'
+        return response
+
+    @admin.action(description=_("Export selected feedback as CSV for Excel"), permissions=["view"])
+    def export_csv_excel_fi(self, request, queryset):
+        header, rows = _rows(queryset)
+        content = rows_to_csv(header, rows, EXCEL_FI)
+        response = HttpResponse(content, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="verkkoapu-feedback.csv"'
         return response

@@ -33,3 +33,41 @@ def test_a_failed_login_says_so_once(db):
     response = Client().post("/accounts/login/", {"username": "nobody", "password": "wrong"})
     page = response.content.decode()
     assert page.count('role="alert"') + page.count("errorlist") == 1
+
+
+@pytest.fixture
+def coordinator(lines):
+    client = Client()
+    client.force_login(create_coordinator("koordinaattori", PASSWORD))
+    return client
+
+
+def test_the_statistics_csv_for_excel_splits_at_semicolons(coordinator, lines):
+    from datetime import date
+
+    from stats.models import DailyCount
+
+    line = lines["vakivalta"]
+    DailyCount.objects.create(line=line, day=date(2026, 3, 2), metric="chats_started", count=12)
+    query = {"first": "2026-03-01", "last": "2026-03-31", "lines": [line.pk], "period": "all"}
+    page = coordinator.get("/admin/stats/statisticsexport/").content.decode()
+    assert 'value="excel-fi"' in page
+
+    response = coordinator.get("/admin/stats/statisticsexport/", {**query, "format": "excel-fi"})
+    assert response["Content-Type"].startswith("text/csv")
+    assert response.content.startswith("\ufeff".encode())  # the BOM: Excel reads UTF-8
+    lines_of_file = response.content.decode("utf-8-sig").splitlines()
+    assert lines_of_file[0].count(";") == 5 and "," not in lines_of_file[0]
+    started = next(row for row in lines_of_file if row.split(";")[1] == "chats_started")
+    assert started.split(";")[4:] == ["12", "12"]
+
+    # The documented comma CSV stays as it was.
+    comma = coordinator.get("/admin/stats/statisticsexport/", {**query, "format": "csv"})
+    assert comma.content.decode("utf-8-sig").splitlines()[0].count(",") == 5
+
+
+def test_decimal_numbers_get_a_decimal_comma_for_excel():
+    from stats.export import EXCEL_FI, rows_to_csv
+
+    text = rows_to_csv(["a", "b"], [[1.5, "x;y"]], EXCEL_FI).decode("utf-8-sig")
+    assert text.splitlines() == ["a;b", '1,5;"x;y"']
