@@ -71,3 +71,42 @@ def test_decimal_numbers_get_a_decimal_comma_for_excel():
 
     text = rows_to_csv(["a", "b"], [[1.5, "x;y"]], EXCEL_FI).decode("utf-8-sig")
     assert text.splitlines() == ["a;b", '1,5;"x;y"']
+
+
+def test_demo_mode_opens_every_line_makes_the_accounts_and_marks_the_pages(lines, settings):
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from chats.models import ServiceLine
+    from scheduling import services as hours
+
+    settings.PRODUCTION = False
+    one_to_one = ServiceLine.objects.filter(active=True, kind=ServiceLine.Kind.ONE_TO_ONE)
+    night = timezone.localtime().replace(hour=23, minute=30)
+    assert not all(hours.line_status(line, night).open for line in one_to_one)
+    assert 'class="demo-banner"' not in Client().get("/").content.decode()
+
+    out = StringIO()
+    call_command("demo", stdout=out)
+    printed = out.getvalue()
+    assert "http://127.0.0.1:8000/accounts/login/" in printed
+    assert all(hours.line_status(line, night).open for line in one_to_one)
+    password = printed.split("demo-koordinaattori / ")[1].split()[0]
+    client = Client()
+    landing = client.post(
+        "/accounts/login/",
+        {"username": "demo-koordinaattori", "password": password},
+        follow=True,
+    )
+    assert landing.redirect_chain[-1][0] == "/admin/"
+    assert 'class="demo-banner"' in landing.content.decode()
+    assert 'class="demo-banner"' in Client().get("/").content.decode()
+    helper_password = printed.split("demo-auttaja / ")[1].split()[0]
+    assert Client().login(username="demo-auttaja", password=helper_password)
+
+    call_command("demo", "--off", stdout=StringIO())
+    assert not all(hours.line_status(line, night).open for line in one_to_one)
+    assert 'class="demo-banner"' not in Client().get("/").content.decode()
+    assert not Client().login(username="demo-auttaja", password=helper_password)
