@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from scheduling.admin import HoursExceptionInline, OpeningHoursInline, ShiftSlotInline
 from stats.admin import TopicInline
+from verkkoapu.admin_forms import LabelledInputs
 
 from . import duty
 from .models import (
@@ -24,7 +25,7 @@ LIVE_REFRESH_SECONDS = 15
 
 
 @admin.register(ServiceLine)
-class ServiceLineAdmin(admin.ModelAdmin):
+class ServiceLineAdmin(LabelledInputs, admin.ModelAdmin):
     list_display = ["name", "slug", "kind", "active", "order"]
     list_filter = ["kind", "active"]
     list_editable = ["active", "order"]
@@ -90,7 +91,7 @@ class BarAdmin(admin.ModelAdmin):
 
 
 @admin.register(PreparedText)
-class PreparedTextAdmin(admin.ModelAdmin):
+class PreparedTextAdmin(LabelledInputs, admin.ModelAdmin):
     """The helpers' library of replies, referrals and duty-to-report notices."""
 
     list_display = ["title", "kind", "line", "order", "active"]

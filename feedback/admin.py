@@ -5,6 +5,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from stats.export import EXCEL_FI, rows_to_csv, rows_to_xlsx
+from verkkoapu.admin_forms import MonthFilter
 
 from .models import Feedback
 
@@ -32,7 +33,7 @@ class FeedbackAdmin(admin.ModelAdmin):
     """Read and export; nobody edits what an asker wrote. Text is escaped like any admin value."""
 
     list_display = ["month_display", "line", "rating", "got_help", "would_use_again", "excerpt"]
-    list_filter = ["line", "month", "rating", "got_help", "would_use_again"]
+    list_filter = ["line", MonthFilter, "rating", "got_help", "would_use_again"]
     search_fields = ["text"]
     fields = COLUMNS
     readonly_fields = COLUMNS

@@ -2,11 +2,13 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 
-from . import views
+from verkkoapu.admin_forms import LabelledInline
+
+from . import services, views
 from .models import DailyCount, JobRun, StatisticsChart, StatisticsExport, Topic
 
 
-class TopicInline(admin.TabularInline):
+class TopicInline(LabelledInline):
     model = Topic
     extra = 0
 
@@ -18,10 +20,18 @@ class ReadOnly(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        return False  # counters are the service's record: nobody deletes them by hand
+
 
 @admin.register(DailyCount)
 class DailyCountAdmin(ReadOnly):
-    list_display = ["day", "line", "metric", "key", "count"]
+    list_display = ["day", "line", "metric_label", "key", "count"]
+
+    @admin.display(description=_("metric"), ordering="metric")
+    def metric_label(self, obj):
+        return services.METRICS.get(obj.metric, obj.metric)
+
     list_filter = ["line", "metric"]
     date_hierarchy = "day"
 
