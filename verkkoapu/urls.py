@@ -4,7 +4,7 @@ from django.urls import include, path
 
 from chats import group_views
 from chats import views as chat_views
-from verkkoapu import landing, twofactor
+from verkkoapu import guides, landing, twofactor
 
 urlpatterns = [
     path("", chat_views.demo_page, name="home"),
@@ -19,6 +19,9 @@ urlpatterns = [
     path("console/", include("chats.console_urls")),
     path("group/<slug:slug>/", group_views.group_page, name="group"),
     path("feedback/", include("feedback.urls")),
+    # Before admin/: the guides sit under it but are not a model's pages.
+    path("admin/guides/screenshots/<str:file>", guides.picture, name="guide-picture"),
+    path("admin/guides/<str:name>", guides.guide, name="guide"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
