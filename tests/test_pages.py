@@ -110,3 +110,17 @@ def test_demo_mode_opens_every_line_makes_the_accounts_and_marks_the_pages(lines
     assert not all(hours.line_status(line, night).open for line in one_to_one)
     assert 'class="demo-banner"' not in Client().get("/").content.decode()
     assert not Client().login(username="demo-auttaja", password=helper_password)
+
+
+def test_the_guides_are_linked_from_the_admin_and_shown_to_staff(coordinator, make_helper):
+    index = coordinator.get("/admin/").content.decode()
+    assert "/admin/guides/guide-coordinator.fi" in index
+    page = coordinator.get("/admin/guides/guide-coordinator.fi").content.decode()
+    assert "<h1>Koordinaattorin opas</h1>" in page
+    assert 'src="screenshots/admin-rota-desktop.png"' in page
+    helper = Client()
+    helper.force_login(make_helper().user)
+    assert helper.get("/admin/guides/guide-helper.fi").status_code == 200
+    assert coordinator.get("/admin/guides/screenshots/..%2Fsecurity.md").status_code == 404
+    assert coordinator.get("/admin/guides/nothing").status_code == 404
+    assert Client().get("/admin/guides/guide-helper.fi").status_code == 302  # to the login
