@@ -24,16 +24,28 @@ class ReadOnly(admin.ModelAdmin):
         return False  # counters are the service's record: nobody deletes them by hand
 
 
+class MetricFilter(admin.SimpleListFilter):
+    """The metrics by their names, not their keys."""
+
+    title = _("metric")
+    parameter_name = "metric"
+
+    def lookups(self, request, model_admin):
+        return list(services.METRICS.items())
+
+    def queryset(self, request, queryset):
+        return queryset.filter(metric=self.value()) if self.value() else queryset
+
+
 @admin.register(DailyCount)
 class DailyCountAdmin(ReadOnly):
     list_display = ["day", "line", "metric_label", "key", "count"]
+    list_filter = ["line", MetricFilter]
+    date_hierarchy = "day"
 
     @admin.display(description=_("metric"), ordering="metric")
     def metric_label(self, obj):
         return services.METRICS.get(obj.metric, obj.metric)
-
-    list_filter = ["line", "metric"]
-    date_hierarchy = "day"
 
 
 class PageAdmin(ReadOnly):

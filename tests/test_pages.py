@@ -1,6 +1,8 @@
 """The pages helpers and coordinators use: where a login lands, the CSV Finnish Excel opens,
 the demo mode, and the Finnish admin without English left (issue 20)."""
 
+import re
+
 import pytest
 from django.test import Client
 
@@ -124,3 +126,59 @@ def test_the_guides_are_linked_from_the_admin_and_shown_to_staff(coordinator, ma
     assert coordinator.get("/admin/guides/screenshots/..%2Fsecurity.md").status_code == 404
     assert coordinator.get("/admin/guides/nothing").status_code == 404
     assert Client().get("/admin/guides/guide-helper.fi").status_code == 302  # to the login
+
+
+def test_the_finnish_admin_has_no_english_left(coordinator, lines):
+    listing = coordinator.get("/admin/chats/serviceline/").content.decode()
+    assert "Select an option" not in listing and "– Valitse –" in listing
+    assert ">Run<" not in listing and "Suorita" in listing
+    assert "Verkkoapu – ylläpito" in listing and "Djangon" not in listing
+    shifts = coordinator.get("/admin/scheduling/shiftbooking/").content.decode()
+    assert "Filter by" not in shifts and "Suodata: päivä" in shifts
+    line = coordinator.get(f"/admin/chats/serviceline/{lines['vakivalta'].pk}/change/")
+    headers = " ".join(re.findall(r"<th[^>]*>(.*?)</th>", line.content.decode(), re.S)).lower()
+    for english in ("weekday", "opens", "closes", "slug", "order"):
+        assert not re.search(rf"\b{english}\b", headers), english
+    script = coordinator.get("/admin/jsi18n/").content.decode()
+    assert "Valitse %s valitsemalla ne" in script  # the two-list selector's help
+
+
+def test_inputs_in_lists_and_inlines_are_named(coordinator, lines):
+    page = coordinator.get("/admin/chats/serviceline/").content.decode()
+    editable = re.findall(r'<input[^>]*name="form-\d+-active"[^>]*>', page)
+    assert editable and all('aria-label="' in tag for tag in editable)
+    line = coordinator.get(f"/admin/chats/serviceline/{lines['vakivalta'].pk}/change/")
+    inline = re.findall(r'<(?:input|select)[^>]*name="opening_hours-\d+-\w+"[^>]*>', line.text)
+    visible = [tag for tag in inline if 'type="hidden"' not in tag]
+    assert visible and all('aria-label="' in tag for tag in visible)
+
+
+def test_nobody_deletes_statistics_counters(coordinator, lines):
+    from datetime import date
+
+    from stats.models import DailyCount
+
+    count = DailyCount.objects.create(
+        line=lines["vakivalta"], day=date(2026, 3, 2), metric="chats_started", count=12
+    )
+    page = coordinator.get("/admin/stats/dailycount/").content.decode()
+    assert "delete_selected" not in page
+    assert coordinator.post(f"/admin/stats/dailycount/{count.pk}/delete/").status_code in (
+        403,
+        404,
+    )
+    assert DailyCount.objects.filter(pk=count.pk).exists()
+
+
+def test_feedback_is_filtered_by_month_not_by_today(coordinator, lines):
+    from datetime import date
+
+    from feedback.models import Feedback
+
+    Feedback.objects.create(line=lines["vakivalta"], month=date(2026, 11, 1), rating=4)
+    Feedback.objects.create(line=lines["vakivalta"], month=date(2026, 12, 1), rating=2)
+    page = coordinator.get("/admin/feedback/feedback/").content.decode()
+    assert "Tänään" not in page and "?month=2026-11" in page
+    november = coordinator.get("/admin/feedback/feedback/", {"month": "2026-11"})
+    assert [item.rating for item in november.context["cl"].result_list] == [4]
+    assert coordinator.get("/admin/feedback/feedback/", {"month": "x-y"}).status_code == 200

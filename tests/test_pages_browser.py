@@ -40,6 +40,8 @@ def example(server):
 
 def logged_in(contexts, server, username, viewport=DESKTOP):
     context = contexts(viewport=viewport)
+    # A login hashes a password and the admin pages are heavy: on a busy machine that is slow.
+    context.set_default_timeout(60_000)
     page = context.new_page()
     page.goto(server.http + "/accounts/login/")
     page.locator("#id_username").fill(username)
@@ -49,6 +51,7 @@ def logged_in(contexts, server, username, viewport=DESKTOP):
     return page
 
 
+@pytest.mark.timeout(900)  # some twenty pages, each checked by axe: minutes on a busy machine
 def test_every_admin_page_is_accessible_and_finnish(server, example, contexts):
     page = logged_in(contexts, server, "demo-koordinaattori")
     assert page.url == server.http + "/admin/"
@@ -58,6 +61,8 @@ def test_every_admin_page_is_accessible_and_finnish(server, example, contexts):
             continue
         page.goto(server.http + path.format(**example))
         page.wait_for_load_state("load")
+        if page.locator("span.search-label-icon").count():  # the two-list selector, once built
+            page.wait_for_selector("span.search-label-icon[role=img]", state="attached")
         text = page.locator("body").inner_text()
         english = [pattern.pattern for pattern in ENGLISH if pattern.search(text)]
         found = axe_violations(page, "body")

@@ -40,6 +40,7 @@ PAGES = [
     ("admin-helper", "coordinator", "/admin/chats/helperprofile/{helper}/change/"),
     ("admin-prepared-texts", "coordinator", "/admin/chats/preparedtext/"),
     ("admin-groups", "coordinator", "/admin/chats/groupsession/"),
+    ("admin-group-add", "coordinator", "/admin/chats/groupsession/add/"),
     ("admin-live", "coordinator", "/admin/chats/liveboard/"),
     ("admin-shifts", "coordinator", "/admin/scheduling/shiftbooking/"),
     ("admin-shift", "coordinator", "/admin/scheduling/shiftbooking/{booking}/change/"),
