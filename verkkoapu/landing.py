@@ -1,22 +1,21 @@
-"""Where a login lands: each role at its own place (LOGIN_REDIRECT_URL points here).
+"""Where a login lands: each role at its own place.
 
 A helper works in the console; a coordinator (or a superuser) who is not also a helper runs the
-service in the admin. Anyone else has neither and gets the console's own answer (404).
+service in the admin. Anyone else has neither and gets the console's own answer (404). A `next`
+the login page was given still wins, as with Django's own view.
 """
 
-from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect
+from django.contrib.auth import views as auth_views
+from django.shortcuts import resolve_url
 
 
 def place_of(user) -> str:
-    """The URL name of the page this user works on."""
-    if hasattr(user, "helper"):
-        return "console"
-    if user.is_staff or user.is_superuser:
-        return "admin:index"
-    return "console"
+    """The URL of the page this user works on."""
+    if not hasattr(user, "helper") and (user.is_staff or user.is_superuser):
+        return resolve_url("admin:index")
+    return resolve_url("console")
 
 
-@login_required
-def home(request):
-    return redirect(place_of(request.user))
+class LoginView(auth_views.LoginView):
+    def get_default_redirect_url(self):
+        return place_of(self.request.user)

@@ -216,8 +216,7 @@ if not PRODUCTION:
     warnings.filterwarnings("ignore", message="No directory at")
 
 LOGIN_URL = "/accounts/login/"
-# Each role lands at its own place: helpers the console, coordinators the admin.
-LOGIN_REDIRECT_URL = "/accounts/home/"
+LOGIN_REDIRECT_URL = "/console/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
 
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)

@@ -11,8 +11,8 @@ urlpatterns = [
     path("api/services/", chat_views.service_list, name="api-services"),
     path("api/services/<slug:slug>/", chat_views.service_detail, name="api-service"),
     path("api/widget/", chat_views.widget_lines, name="api-widget"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
-    path("accounts/home/", landing.home, name="home-of-user"),
+    # Each role lands at its own place: helpers the console, coordinators the admin.
+    path("accounts/login/", landing.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/2fa/setup/", twofactor.setup, name="otp-setup"),
     path("accounts/2fa/verify/", twofactor.verify, name="otp-verify"),
