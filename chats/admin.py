@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from scheduling.admin import HoursExceptionInline, OpeningHoursInline, ShiftSlotInline
 from stats.admin import TopicInline
+from verkkoapu.admin_forms import LabelledInputs
 
 from . import duty, followups, groups
 from .admin_base import GuardedAdmin
@@ -25,7 +26,7 @@ LIVE_REFRESH_SECONDS = 15
 
 
 @admin.register(ServiceLine)
-class ServiceLineAdmin(GuardedAdmin):
+class ServiceLineAdmin(LabelledInputs, GuardedAdmin):
     list_display = ["name", "slug", "kind", "active", "order"]
     list_filter = ["kind", "active"]
     list_editable = ["active", "order"]
@@ -91,7 +92,7 @@ class BarAdmin(GuardedAdmin):
 
 
 @admin.register(PreparedText)
-class PreparedTextAdmin(GuardedAdmin):
+class PreparedTextAdmin(LabelledInputs, GuardedAdmin):
     """The helpers' library of replies, referrals and duty-to-report notices."""
 
     list_display = ["title", "kind", "line", "order", "active"]

@@ -5,7 +5,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from chats.admin_base import GuardedAdmin
-from stats.export import rows_to_csv, rows_to_xlsx
+from stats.export import EXCEL_FI, rows_to_csv, rows_to_xlsx
+from verkkoapu.admin_forms import MonthFilter
 
 from .models import Feedback
 
@@ -33,11 +34,11 @@ class FeedbackAdmin(GuardedAdmin):
     """Read and export; nobody edits what an asker wrote. Text is escaped like any admin value."""
 
     list_display = ["month_display", "line", "rating", "got_help", "would_use_again", "excerpt"]
-    list_filter = ["line", "month", "rating", "got_help", "would_use_again"]
+    list_filter = ["line", MonthFilter, "rating", "got_help", "would_use_again"]
     search_fields = ["text"]
     fields = COLUMNS
     readonly_fields = COLUMNS
-    actions = ["export_csv", "export_xlsx"]
+    actions = ["export_csv", "export_xlsx", "export_csv_excel_fi"]
 
     @admin.display(description=_("month"), ordering="month")
     def month_display(self, obj):
@@ -68,4 +69,12 @@ class FeedbackAdmin(GuardedAdmin):
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
         response["Content-Disposition"] = 'attachment; filename="verkkoapu-feedback.xlsx"'
+        return response
+
+    @admin.action(description=_("Export selected feedback as CSV for Excel"), permissions=["view"])
+    def export_csv_excel_fi(self, request, queryset):
+        header, rows = _rows(queryset)
+        content = rows_to_csv(header, rows, EXCEL_FI)
+        response = HttpResponse(content, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="verkkoapu-feedback.csv"'
         return response

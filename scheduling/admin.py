@@ -9,29 +9,31 @@ from django.db.models import Exists, OuterRef
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from chats.admin_base import GuardedAdmin
 from chats.models import HelperProfile, ServiceLine
+from verkkoapu.admin_forms import LabelledInline, LabelledInputs
 
 from . import rota
 from .models import Debrief, HoursException, OpeningHours, ShiftBooking, ShiftSlot
 from .services import slot_span
 
 
-class OpeningHoursInline(admin.TabularInline):
+class OpeningHoursInline(LabelledInline):
     model = OpeningHours
     extra = 0
 
 
-class HoursExceptionInline(admin.TabularInline):
+class HoursExceptionInline(LabelledInline):
     model = HoursException
     extra = 0
     fields = ["first_day", "last_day", "closed", "opens", "closes", "weekdays_only", "note"]
 
 
-class ShiftSlotInline(admin.TabularInline):
+class ShiftSlotInline(LabelledInline):
     """For ServiceLineAdmin: a line's bookable slots beside its hours."""
 
     model = ShiftSlot
@@ -47,7 +49,7 @@ class HoursExceptionAdmin(GuardedAdmin):
 
 
 @admin.register(ShiftSlot)
-class ShiftSlotAdmin(GuardedAdmin):
+class ShiftSlotAdmin(LabelledInputs, GuardedAdmin):
     list_display = ["line", "label", "starts", "ends", "active"]
     list_filter = ["line", "active"]
     list_editable = ["active"]
@@ -147,7 +149,7 @@ class ShiftBookingAdmin(GuardedAdmin):
 
     @admin.display(description=_("day"), ordering="day")
     def day_label(self, obj):
-        return f"{obj.day:%a %d.%m.%Y}"
+        return date_format(obj.day, "D j.n.Y")
 
     @admin.display(description=_("time"), ordering="slot__starts")
     def time(self, obj):
@@ -211,8 +213,6 @@ class ShiftBookingAdmin(GuardedAdmin):
         weeks = settings.SCHEDULING_CALENDAR_WEEKS
         lines = ServiceLine.objects.filter(active=True, kind=ServiceLine.Kind.ONE_TO_ONE)
         calendars = [rota.line_calendar(line, monday, 7 * weeks, now=now) for line in lines]
-        for calendar in calendars:
-            calendar.days = [d for d in calendar.days if d.cells or d.day.weekday() < 5]
         context = {
             **self.admin_site.each_context(request),
             "title": _("Rota: the coming weeks"),

@@ -20,10 +20,17 @@ class Weekday(models.IntegerChoices):
 
 
 class OpeningHours(models.Model):
-    line = models.ForeignKey(ServiceLine, on_delete=models.CASCADE, related_name="opening_hours")
-    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
-    opens = models.TimeField()
-    closes = models.TimeField(help_text=_("00:00 means midnight at the end of the day."))
+    line = models.ForeignKey(
+        ServiceLine,
+        on_delete=models.CASCADE,
+        related_name="opening_hours",
+        verbose_name=_("line"),
+    )
+    weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices)
+    opens = models.TimeField(_("opens"))
+    closes = models.TimeField(
+        _("closes"), help_text=_("00:00 means midnight at the end of the day.")
+    )
 
     class Meta:
         ordering = ["line", "weekday"]

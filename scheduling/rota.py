@@ -74,6 +74,11 @@ class LineCalendar:
     def gaps(self) -> list[Cell]:
         return [cell for day in self.days for cell in day.cells if cell.needs_professional]
 
+    @property
+    def weeks(self) -> list[list[Day]]:
+        """The days in weeks of seven, for a month-like grid (the calendar starts on a Monday)."""
+        return [self.days[i : i + 7] for i in range(0, len(self.days), 7)]
+
 
 def line_calendar(
     line: ServiceLine, first_day: date, days: int, *, helper=None, now=None

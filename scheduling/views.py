@@ -34,11 +34,6 @@ def calendar(request):
     days = 7 * settings.SCHEDULING_CALENDAR_WEEKS
     lines = helper.lines.filter(active=True, kind=ServiceLine.Kind.ONE_TO_ONE)
     calendars = [rota.line_calendar(line, monday, days, helper=helper, now=now) for line in lines]
-    for line_calendar in calendars:
-        # Weekends and holidays nobody booked add nothing to the at-a-glance view.
-        line_calendar.days = [
-            day for day in line_calendar.days if day.cells or (day.day.weekday() < 5)
-        ]
     current, upcoming = rota.current_and_next_shift(helper, now)
     own_gaps = [
         cell

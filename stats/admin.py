@@ -3,12 +3,13 @@ from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 
 from chats.admin_base import GuardedAdmin
+from verkkoapu.admin_forms import LabelledInline
 
-from . import views
+from . import services, views
 from .models import DailyCount, JobRun, StatisticsChart, StatisticsExport, Topic
 
 
-class TopicInline(admin.TabularInline):
+class TopicInline(LabelledInline):
     model = Topic
     extra = 0
 
@@ -20,12 +21,32 @@ class ReadOnly(GuardedAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        return False  # counters are the service's record: nobody deletes them by hand
+
+
+class MetricFilter(admin.SimpleListFilter):
+    """The metrics by their names, not their keys."""
+
+    title = _("metric")
+    parameter_name = "metric"
+
+    def lookups(self, request, model_admin):
+        return list(services.METRICS.items())
+
+    def queryset(self, request, queryset):
+        return queryset.filter(metric=self.value()) if self.value() else queryset
+
 
 @admin.register(DailyCount)
 class DailyCountAdmin(ReadOnly):
-    list_display = ["day", "line", "metric", "key", "count"]
-    list_filter = ["line", "metric"]
+    list_display = ["day", "line", "metric_label", "key", "count"]
+    list_filter = ["line", MetricFilter]
     date_hierarchy = "day"
+
+    @admin.display(description=_("metric"), ordering="metric")
+    def metric_label(self, obj):
+        return services.METRICS.get(obj.metric, obj.metric)
 
 
 class PageAdmin(ReadOnly):

@@ -224,12 +224,26 @@ def safe_text(value):
     return value
 
 
-def rows_to_csv(header: list, rows: list[list]) -> bytes:
+# Finnish (and Swedish) Excel splits a CSV at semicolons, its list separator in those locales,
+# and reads a decimal comma: this is the file it opens without an import step.
+EXCEL_FI = "excel-fi"
+
+
+def _excel_fi(value):
+    if isinstance(value, float):
+        return f"{value:g}".replace(".", ",")
+    return value
+
+
+def rows_to_csv(header: list, rows: list[list], dialect: str = "") -> bytes:
+    """A UTF-8 CSV with a BOM: commas (the documented default), or for Finnish Excel
+    (`dialect=EXCEL_FI`) semicolons and decimal commas."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    excel_fi = dialect == EXCEL_FI
+    writer = csv.writer(buffer, delimiter=";" if excel_fi else ",")
     writer.writerow([safe_text(v) for v in header])
     for row in rows:
-        writer.writerow([safe_text(v) for v in row])
+        writer.writerow([safe_text(_excel_fi(v) if excel_fi else v) for v in row])
     # The BOM lets Excel open the UTF-8 file with ä and ö intact.
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
@@ -277,8 +291,8 @@ def _text_cell(sheet, value, font=None):
     return cell
 
 
-def table_csv(table: Table) -> bytes:
-    return rows_to_csv(table.header(), [table.values(row) for row in table.rows])
+def table_csv(table: Table, dialect: str = "") -> bytes:
+    return rows_to_csv(table.header(), [table.values(row) for row in table.rows], dialect)
 
 
 def table_xlsx(table: Table) -> bytes:

@@ -7,13 +7,15 @@ from chats.models import ServiceLine
 
 
 class Topic(models.Model):
-    line = models.ForeignKey(ServiceLine, on_delete=models.CASCADE, related_name="topics")
-    slug = models.SlugField()
+    line = models.ForeignKey(
+        ServiceLine, on_delete=models.CASCADE, related_name="topics", verbose_name=_("line")
+    )
+    slug = models.SlugField(_("short name"))
     name = models.CharField(_("name (Finnish)"), max_length=120)
     name_sv = models.CharField(_("name (Swedish)"), max_length=120, blank=True)
     name_en = models.CharField(_("name (English)"), max_length=120, blank=True)
-    order = models.PositiveSmallIntegerField(default=0)
-    active = models.BooleanField(default=True)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    active = models.BooleanField(_("active"), default=True)
 
     class Meta:
         ordering = ["line", "order", "slug"]

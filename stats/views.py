@@ -33,6 +33,9 @@ def export_page(request, context: dict):
     wanted = request.GET.get("format", "html")
     if wanted == "csv":
         return _download(export.table_csv(table), "text/csv; charset=utf-8", table, "csv")
+    if wanted == export.EXCEL_FI:
+        content = export.table_csv(table, export.EXCEL_FI)
+        return _download(content, "text/csv; charset=utf-8", table, "csv")
     if wanted == "xlsx":
         return _download(export.table_xlsx(table), XLSX, table, "xlsx")
     rows = [table.values(row) for row in table.rows]

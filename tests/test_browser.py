@@ -1,5 +1,5 @@
 """The asker's widget and the helper console in a real browser: Debian's Chromium via Playwright
-(tests/browser.py). The screenshots in docs/screenshots/ are made here.
+(tests/browser.py). The screenshots in docs/screenshots/ are made by `./dev screenshots`.
 """
 
 import re

@@ -531,7 +531,7 @@ def test_coordinator_sees_gaps_duty_and_missing_debriefs(frozen, coordinator, li
     services.start_duty(peer, "peer-console")
     rota_page = coordinator.get("/admin/scheduling/shiftbooking/rota/")
     assert rota_page.status_code == 200
-    assert rota_page.text.count('<td class="rota-gap') == 2  # Tuesday and Wednesday 12–14
+    assert rota_page.text.count('class="rota-cell rota-gap') == 2  # Tuesday and Wednesday 12–14
     assert 'class="rota-alert"' in rota_page.text  # Pia on duty, no professional connected
     now_row = next(row for row in rota_page.context["now_rows"] if row.line.slug == "vakivalta")
     assert [h.display_name for h in now_row.booked_absent] == ["Olli"]

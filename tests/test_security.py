@@ -325,6 +325,8 @@ PAGES = {
     "feedback:thanks": "/feedback/vakivalta/kiitos/",
     "admin": "/admin/",
     "admin-login": "/admin/login/",
+    "guide": "/admin/guides/guide-helper.fi",
+    "guide-picture": "/admin/guides/screenshots/calendar-desktop.png",
     "set_language": "/i18n/setlang/",
     "not-found": "/no-such-page/",
     # Letters (docs/letters.md): the asker's pages and API, the helper's inbox and API.

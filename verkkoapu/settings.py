@@ -105,6 +105,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                # `demo_mode`: the banner while `manage.py demo` is on (verkkoapu/demo.py).
+                "verkkoapu.demo.context",
             ],
         },
     }
