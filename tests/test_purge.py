@@ -238,7 +238,7 @@ def test_purge_is_due_on_the_first_of_each_month_at_3_helsinki(after, expected):
 def test_runner_runs_the_purge_at_start_then_on_the_first_at_3(lines):
     purge = [job for job in jobs.JOBS if job.name == "purge_ip_addresses"]
     with time_machine.travel(helsinki(2026, 11, 26, 12), tick=False):
-        assert jobs.run_due() == ["purge_ip_addresses", "clearsessions"]  # never ran: at once
+        assert jobs.run_due() == ["purge_ip_addresses", "clearsessions", "makegroupmeetings"]
         assert jobs.run_due() == []
         assert jobs.seconds_until_next(timezone.now()) == 3600  # sleeps in hours
     with time_machine.travel(helsinki(2026, 12, 1, 2, 59, 30), tick=False):
@@ -277,6 +277,6 @@ def test_runjobs_once_runs_what_is_due(lines):
         call_command("runjobs", "--once", stdout=out)
         call_command("runjobs", "--once", stdout=out)
     assert out.getvalue().splitlines() == [
-        "purge_ip_addresses, clearsessions ran.",
+        "purge_ip_addresses, clearsessions, makegroupmeetings ran.",
         "Nothing was due.",
     ]
