@@ -67,7 +67,7 @@ def password_warnings(password: str, user) -> list[str]:
 @transaction.atomic
 def create_helper(username, password, role, display_name, services) -> HelperProfile:
     if role not in HelperProfile.Role.values:
-        raise AccountError(f"Unknown role {role!r}; use professional or peer.")
+        raise AccountError(f"Unknown role {role!r}; use professional, peer or volunteer.")
     if not display_name or not display_name.strip():
         raise AccountError("The display name cannot be empty.")
     if not services:

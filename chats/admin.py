@@ -8,38 +8,74 @@ from scheduling.admin import HoursExceptionInline, OpeningHoursInline, ShiftSlot
 from stats.admin import TopicInline
 from verkkoapu.admin_forms import LabelledInputs
 
-from . import duty, followups, groups
+from . import duty, followups, group_series, groups
 from .admin_base import GuardedAdmin
 from .models import (
+    AgeRange,
     AuditEvent,
     Bar,
     Chat,
     DutySession,
+    GroupSeries,
     GroupSession,
     HelperProfile,
     LiveBoard,
     PreparedText,
+    Referral,
     ServiceLine,
 )
 
 LIVE_REFRESH_SECONDS = 15
 
 
+class AgeRangeInline(admin.TabularInline):
+    """The line's age question (statistics only); none: the line asks no age."""
+
+    model = AgeRange
+    fk_name = "line"
+    extra = 0
+
+
+class ServiceLineForm(forms.ModelForm):
+    class Meta:
+        model = ServiceLine
+        fields = "__all__"  # noqa: DJ007 (the admin lists the fields)
+
+    def clean_default_slots(self):
+        from scheduling.services import BookingError, parse_slot_label
+
+        value = self.cleaned_data["default_slots"]
+        for label in filter(None, (part.strip() for part in value.split(","))):
+            try:
+                parse_slot_label(label)
+            except BookingError as error:
+                raise forms.ValidationError(str(error)) from None
+        return value
+
+
 @admin.register(ServiceLine)
 class ServiceLineAdmin(LabelledInputs, GuardedAdmin):
-    list_display = ["name", "slug", "kind", "active", "order"]
-    list_filter = ["kind", "active"]
+    form = ServiceLineForm
+    list_display = ["name", "slug", "kind", "active", "practice", "order"]
+    list_filter = ["kind", "active", "practice"]
     list_editable = ["active", "order"]
     prepopulated_fields = {"slug": ["name"]}
-    inlines = [OpeningHoursInline, HoursExceptionInline, ShiftSlotInline, TopicInline]
+    inlines = [
+        AgeRangeInline,
+        OpeningHoursInline,
+        HoursExceptionInline,
+        ShiftSlotInline,
+        TopicInline,
+    ]
 
 
 @admin.register(HelperProfile)
 class HelperProfileAdmin(GuardedAdmin):
-    list_display = ["display_name", "role", "user", "line_list", "capacity"]
+    list_display = ["display_name", "role", "user", "line_list", "capacity", "support_person"]
     list_filter = ["role", "lines"]
     search_fields = ["display_name", "user__username"]
     filter_horizontal = ["lines"]
+    autocomplete_fields = ["support_person"]
 
     @admin.display(description=_("lines"))
     def line_list(self, obj):
@@ -50,7 +86,12 @@ class HelperProfileAdmin(GuardedAdmin):
         return duty.capacity_of(obj)
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("lines").select_related("user")
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related("lines")
+            .select_related("user", "support_person")
+        )
 
 
 class ReadOnlyAdmin(GuardedAdmin):
@@ -205,3 +246,48 @@ class LiveBoardAdmin(ReadOnlyAdmin):
     def get_urls(self):
         # Only the list URL: there are no objects to add, change or delete.
         return super().get_urls()[:1]
+
+
+@admin.register(Referral)
+class ReferralAdmin(GuardedAdmin):
+    """The referral directory: services askers are pointed to, per line and region."""
+
+    list_display = ["name", "region", "phone", "url", "always_open", "languages", "active"]
+    list_filter = ["active", "always_open", "lines", "region"]
+    search_fields = ["name", "region"]
+    filter_horizontal = ["lines"]
+
+
+@admin.register(GroupSeries)
+class GroupSeriesAdmin(GuardedAdmin):
+    """Recurring groups and closed series; the action (and a daily job) makes their meetings."""
+
+    list_display = ["title", "line", "kind", "language", "weekday", "starts", "ends", "active"]
+    list_filter = ["line", "kind", "language", "active"]
+    filter_horizontal = ["moderators"]
+    actions = ["make_meetings"]
+
+    @admin.action(description=_("Make the next meetings"))
+    def make_meetings(self, request, queryset):
+        for series in queryset:
+            made = group_series.make_meetings(series)
+            self.message_user(
+                request,
+                _("%(title)s: %(n)d meeting(s) made.")
+                % {"title": series.title, "n": len(made.created)},
+            )
+            if made.skipped:
+                days = ", ".join(f"{day:%d.%m.%Y}" for day in made.skipped)
+                self.message_user(
+                    request,
+                    _("%(title)s: no meeting on a closure: %(days)s.")
+                    % {"title": series.title, "days": days},
+                    messages.WARNING,
+                )
+            if not series.active:
+                self.message_user(
+                    request,
+                    _("%(title)s is not in use (an example): copy it first.")
+                    % {"title": series.title},
+                    messages.WARNING,
+                )

@@ -38,12 +38,25 @@ ASKER_SECRETS = {
 
 NOT_SECRET = {
     # What coordinators write for askers to read: a line's description and rules.
-    "chats.serviceline": {"description", "rules", "rules_sv", "rules_en"},
+    "chats.serviceline": {
+        "description",
+        "description_sv",
+        "description_en",
+        "rules",
+        "rules_sv",
+        "rules_en",
+    },
+    # The referral directory and a line's age ranges (their statistics keys): coordinators'
+    # texts for askers to read.
+    "chats.referral": {"description", "description_sv", "description_en"},
+    "chats.agerange": {"key"},
     # The helpers' own library of replies, written by coordinators.
     "chats.preparedtext": {"text"},
     # A closed group's shared code, set by a coordinator to be given out again (not an asker's),
     # and the message a moderator pins for everyone.
     "chats.groupsession": {"invite", "pinned"},
+    # The same, shared by every meeting of a closed group series.
+    "chats.groupseries": {"invite"},
     # What a scheduled job printed: counts, never a row.
     "stats.jobrun": {"output"},
     # A coordinator's note on an exception to the opening hours.

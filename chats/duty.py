@@ -1,7 +1,8 @@
 """Who is on duty and how loaded: capacity per helper, colleagues for a transfer, the live board.
 
 A helper holds at most `capacity_of(helper)` chats at once: the person's own `max_chats` when a
-coordinator set one, else the role's default (CHAT_MAX_CHATS_PEER, CHAT_MAX_CHATS_PROFESSIONAL).
+coordinator set one, else the role's default (CHAT_MAX_CHATS_PEER,
+CHAT_MAX_CHATS_VOLUNTEER, CHAT_MAX_CHATS_PROFESSIONAL).
 Every live chat counts, follow-ups and chats taken over from a colleague included, and so does
 a transfer offered to the helper and not yet answered: it holds a place until then.
 """
@@ -21,9 +22,10 @@ from .models import Chat, DutySession, HelperProfile, ServiceLine
 def capacity_of(helper: HelperProfile) -> int:
     if helper.max_chats is not None:
         return helper.max_chats
-    if helper.role == HelperProfile.Role.PEER:
-        return settings.CHAT_MAX_CHATS_PEER
-    return settings.CHAT_MAX_CHATS_PROFESSIONAL
+    return {
+        HelperProfile.Role.PEER: settings.CHAT_MAX_CHATS_PEER,
+        HelperProfile.Role.VOLUNTEER: settings.CHAT_MAX_CHATS_VOLUNTEER,
+    }.get(helper.role, settings.CHAT_MAX_CHATS_PROFESSIONAL)
 
 
 def chats_held(helper_id: int, *, offers: bool = True) -> int:

@@ -5,6 +5,7 @@ place where the contract's field names are spelled.
 """
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -17,8 +18,9 @@ MAX_TOPICS = 20
 MAX_NICKNAME_CHARS = 32
 MAX_NOTE_CHARS = 500
 MAX_PIN_CHARS = 1000
-# The youth line's age question (docs/workflow.md): ranges only, never a birth date.
-AGE_RANGES = ("under_13", "13_15", "16_17", "18_plus")
+# A line's age question (docs/workflow.md): ranges only, never a birth date. The keys are line
+# settings (chats.models.AgeRange); here only their shape is checked, the line checks the key.
+AGE_KEY = re.compile(r"^[a-z0-9_]{1,20}$")
 MAX_LIMIT_MINUTES = 240
 MAX_COME_BACK_DAYS = 90
 MAX_HELPER_NAME_CHARS = 60
@@ -128,8 +130,8 @@ def _positive_int(value, name: str, limit: int, *, optional=True) -> int | None:
 def _age(value) -> str | None:
     if value is None:
         return None
-    if value not in AGE_RANGES:
-        raise FrameError("invalid", f"'age' must be one of {', '.join(AGE_RANGES)}.")
+    if not isinstance(value, str) or not AGE_KEY.match(value):
+        raise FrameError("invalid", "'age' must be the key of one of the line's age ranges.")
     return value
 
 

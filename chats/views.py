@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET, require_safe
 
 from scheduling import rota
 
-from . import protocol, services
+from . import protocol, referrals, services, youth
 from .models import PreparedText, ServiceLine
 
 MAX_WIDGET_LINES = 10
@@ -18,13 +18,16 @@ MAX_WIDGET_LINES = 10
 @require_safe
 def demo_page(request):
     """A neutral page embedding the widget; it touches no session, so it sets no cookie."""
-    lines = ServiceLine.objects.filter(active=True, kind=ServiceLine.Kind.ONE_TO_ONE)
+    lines = ServiceLine.objects.filter(
+        active=True, kind=ServiceLine.Kind.ONE_TO_ONE, practice=False
+    )
     return render(request, "chats/demo.html", {"lines": lines})
 
 
 @require_GET
 def service_list(request):
-    lines = ServiceLine.objects.filter(active=True)
+    # Practice lines (for training) are never in the public list; their own address answers.
+    lines = ServiceLine.objects.filter(active=True, practice=False)
     return JsonResponse([services.service_object(line) for line in lines], safe=False)
 
 
@@ -63,8 +66,16 @@ def widget_lines(request):
                 {
                     **services.service_object(line),
                     "name": line.localized_name(language),
-                    "description": line.description if language == "fi" else "",
+                    "description": line.localized_description(language),
                     "rules": line.localized_rules(language),
+                    # Additions (issue 21): the line's age ranges, the line for those outside
+                    # them, and the referral directory's entries for the line.
+                    "age_ranges": youth.age_question(line, language),
+                    "outside_age_line": _line_ref(youth.adult_line(line), language),
+                    "referrals": [
+                        referrals.as_json(entry, language)
+                        for entry in referrals.referrals_for(line)
+                    ],
                 }
             )
     response = JsonResponse({"lines": answer})
@@ -73,6 +84,10 @@ def widget_lines(request):
         response["Access-Control-Allow-Origin"] = origin
         response["Vary"] = "Origin"
     return response
+
+
+def _line_ref(line: ServiceLine | None, language: str) -> dict | None:
+    return {"slug": line.slug, "name": line.localized_name(language)} if line else None
 
 
 @login_required

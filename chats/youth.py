@@ -1,7 +1,9 @@
-"""The youth line asks an age range before the chat; an adult is shown the adult line instead.
+"""A line may ask an age range before the chat (its ranges are line settings, set in admin).
 
 Nothing is stored of the answer but one statistics count per started chat (metric `age`, keyed
-by the range); no birth date is ever asked.
+by the range); no birth date is ever asked. A range marked `outside` is not served by the
+line: its asker is shown the line's `outside_age_line` instead (the youth line points adults to
+the adult line this way).
 """
 
 from datetime import datetime
@@ -12,25 +14,45 @@ from django.utils.translation import gettext as _
 from stats import services as stats
 
 from .errors import ChatError
-from .models import ServiceLine
+from .models import AgeRange, ServiceLine
 
-# The line for children and young people, and the adult line an over-18 is shown instead.
-ADULT_LINE_FOR = {"lapset-nuoret": "vakivalta"}
+# The youth line's key for adults, which the widget also knows (static/chats/widget.js).
 ADULT = "18_plus"
 
 
+def age_ranges(line: ServiceLine) -> list[AgeRange]:
+    return list(line.age_ranges.all())
+
+
 def asks_age(line: ServiceLine) -> bool:
-    return line.slug in ADULT_LINE_FOR
+    return line.age_ranges.exists()
+
+
+def age_question(line: ServiceLine, language: str) -> list[dict]:
+    """The line's ranges in the asker's language, for the widget (empty: no question)."""
+    return [
+        {"key": r.key, "label": r.localized_label(language), "outside": r.outside}
+        for r in age_ranges(line)
+    ]
 
 
 def adult_line(line: ServiceLine) -> ServiceLine | None:
-    slug = ADULT_LINE_FOR.get(line.slug)
-    return ServiceLine.objects.filter(slug=slug, active=True).first() if slug else None
+    """The line shown to those outside this line's age range."""
+    other = line.outside_age_line
+    return other if other is not None and other.active else None
 
 
 def refuse_adult(line: ServiceLine, age: str | None, language: str) -> None:
-    """`over_age`, naming the adult line, when an adult starts on the youth line."""
-    if not asks_age(line) or age != ADULT:
+    """`invalid` for a range the line does not have; `over_age`, naming the line for those
+    outside the range, when the asker's range is outside this line's."""
+    if not age:
+        return
+    ranges = {r.key: r for r in age_ranges(line)}
+    if not ranges:
+        return  # the line asks no age: an answer is ignored, as before
+    if age not in ranges:
+        raise ChatError("invalid", f"'age' must be one of {', '.join(ranges)}.")
+    if not ranges[age].outside:
         return
     other = adult_line(line)
     with translation.override(language):
@@ -43,6 +65,6 @@ def refuse_adult(line: ServiceLine, age: str | None, language: str) -> None:
 
 
 def count_age(line: ServiceLine, age: str | None, now: datetime) -> None:
-    """One count per started chat of the youth line, by range; nothing else is kept."""
-    if asks_age(line) and age:
+    """One count per started chat of a line that asks, by range; nothing else is kept."""
+    if age and line.age_ranges.filter(key=age).exists():
         stats.increment(line.pk, timezone.localdate(now), "age", age)

@@ -46,8 +46,11 @@ class Cell:
 
     @property
     def needs_professional(self) -> bool:
-        """A peer has booked the slot and no professional has: the peer would be alone."""
-        return bool(self.peers) and not self.professionals
+        """Someone whose role needs a professional on this line (its pairing rule: peers, and
+        volunteers where the line says so) has booked the slot and no professional has."""
+        line = self.slot.line
+        paired = any(line.needs_professional(b.helper.role) for b in self.bookings)
+        return paired and not self.professionals
 
     @property
     def empty(self) -> bool:
@@ -86,7 +89,7 @@ def line_calendar(
     """The line's slots day by day from `first_day`, with bookings; `helper` marks their own."""
     now = now or timezone.now()
     last_day = first_day + timedelta(days=days - 1)
-    slots = list(ShiftSlot.objects.filter(line=line, active=True))
+    slots = list(ShiftSlot.objects.filter(line=line, active=True).select_related("line"))
     bookings = defaultdict(list)
     for booking in (
         ShiftBooking.objects.filter(slot__line=line, day__range=(first_day, last_day))
@@ -195,16 +198,17 @@ def on_duty_helpers(line: ServiceLine, now: datetime | None = None) -> list[Help
 
 
 def peer_alone(line: ServiceLine, now: datetime | None = None) -> list[HelperProfile]:
-    """Peers on duty for the line while no professional of it is: they are to be warned."""
+    """Helpers on duty for the line whose role needs a professional there (the line's pairing
+    rule) while no professional of it is: they are to be warned."""
     present = on_duty_helpers(line, now)
     if any(helper.role == PROFESSIONAL for helper in present):
         return []
-    return [helper for helper in present if helper.role == PEER]
+    return [helper for helper in present if line.needs_professional(helper.role)]
 
 
 def lines_without_professional(helper: HelperProfile, now=None) -> list[ServiceLine]:
-    """For a peer on duty: their lines where no professional is on duty right now."""
-    if helper.role != PEER:
+    """For a peer (or volunteer) on duty: their lines where no professional is on duty now."""
+    if helper.role == PROFESSIONAL:
         return []
     if not DutySession.objects.on_duty(now).filter(helper=helper).exists():
         return []
@@ -216,13 +220,15 @@ def lines_without_professional(helper: HelperProfile, now=None) -> list[ServiceL
 
 
 def lines_lacking_professional(helper: HelperProfile, now=None) -> list[ServiceLine]:
-    """For a peer: their lines where no professional is on duty right now (connected or not)."""
-    if helper.role != PEER:
+    """For a peer (or volunteer): their lines where their role needs a professional and none
+    is on duty right now (connected or not)."""
+    if helper.role == PROFESSIONAL:
         return []
     return [
         line
         for line in helper.lines.filter(active=True, kind=ServiceLine.Kind.ONE_TO_ONE)
-        if not any(other.role == PROFESSIONAL for other in on_duty_helpers(line, now))
+        if line.needs_professional(helper.role)
+        and not any(other.role == PROFESSIONAL for other in on_duty_helpers(line, now))
     ]
 
 
@@ -251,7 +257,8 @@ class NowRow:
     @property
     def peer_alone(self) -> bool:
         roles = {helper.role for helper in self.on_duty}
-        return PEER in roles and PROFESSIONAL not in roles
+        paired = any(self.line.needs_professional(role) for role in roles)
+        return paired and PROFESSIONAL not in roles
 
 
 def duty_now(now: datetime | None = None) -> list[NowRow]:

@@ -65,6 +65,19 @@ def line_status(line: ServiceLine, at: datetime | None = None) -> hours.Status:
     return hours.status_at(at, week, exceptions, finnish_holidays(year, year + 1))
 
 
+def closed_on(line: ServiceLine, day: date) -> bool:
+    """Is the line closed for the whole of Helsinki calendar day `day` by an exception (a
+    closure of the line or of every line) or a Finnish public holiday? Group series skip such
+    days (chats/group_series.py); a weekday without regular hours is not a closure."""
+    _week, exceptions = rules_for(line)
+    if day in finnish_holidays(day.year, day.year):
+        return True
+    for exception in reversed(exceptions):
+        if exception.covers(day):
+            return exception.hours is None
+    return False
+
+
 # --- Closing time ------------------------------------------------------------------------------
 
 

@@ -6,6 +6,9 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
+from chats.models import ServiceLine
+from verkkoapu.recent import Recent
+
 from .models import DailyCount
 
 # Waiting time and duration are kept as bucketed counts only (upper bounds in seconds).
@@ -30,9 +33,26 @@ AND (SELECT COUNT(*) FROM {table} WHERE line_id = %s AND day = %s AND (metric, k
 """
 
 
+# Practice lines (ServiceLine.practice) are for training: nothing of theirs is counted. Their
+# ids are kept a few seconds per process, as a start on a busy line counts every time.
+_practice = Recent(10.0)
+
+
+def practice_line_ids() -> frozenset[int]:
+    return _practice.get(
+        "ids",
+        lambda: frozenset(ServiceLine.objects.filter(practice=True).values_list("pk", flat=True)),
+    )
+
+
+forget_practice = _practice.forget
+
+
 def increment_each(line_id: int, day: date, cells: list[tuple[str, str]]) -> None:
     """Add one to each (metric, key) cell of a line's day, in one statement when they all exist
     (a chat start counts two cells, and an opening's burst counts hundreds of starts)."""
+    if line_id in practice_line_ids():
+        return
     pairs = ", ".join(["(%s, %s)"] * len(cells))
     flat = [value for cell in cells for value in cell]
     day_value = connection.ops.adapt_datefield_value(day)
@@ -47,6 +67,8 @@ def increment_each(line_id: int, day: date, cells: list[tuple[str, str]]) -> Non
 
 def increment(line_id: int, day: date, metric: str, key: str = "", by: int = 1) -> None:
     """Add `by` to one counter cell; safe when many processes count the same cell at once."""
+    if line_id in practice_line_ids():
+        return
     cell = DailyCount.objects.filter(line_id=line_id, day=day, metric=metric, key=key)
     if cell.update(count=F("count") + by):
         return
@@ -79,7 +101,7 @@ METRICS = {
     "group_participants": _("Group session participants (joins)"),
     "group_messages": _("Group session messages"),
     # The helper's workflow (docs/workflow.md).
-    "age": _("Age range given on the youth line"),
+    "age": _("Age range given by the asker (lines that ask it)"),
     "transfers": _("Chats handed over to a colleague, by the receiver's role"),
     # Anonymous letters (docs/letters.md).
     "letters_written": _("Letters written by askers"),
@@ -92,7 +114,12 @@ METRICS = {
 
 KEY_LABELS = {
     "contact": {"first": _("first contact"), "follow_up": _("follow-up")},
-    "answered_by_role": {"professional": _("professional"), "peer": _("peer helper")},
+    "answered_by_role": {
+        "professional": _("professional"),
+        "peer": _("peer helper"),
+        "volunteer": _("volunteer"),
+    },
+    # The youth line's ranges; other lines' keys (their own settings) are listed after these.
     "age": {
         "under_13": _("under 13"),
         "13_15": _("13–15"),

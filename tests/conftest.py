@@ -238,6 +238,14 @@ def lines(db):
 
     if not ServiceLine.objects.exists():
         importlib.import_module("chats.migrations.0002_seed_service_lines").seed(django_apps, None)
+        # The lines' settings (the youth line's age question and slots) are data since issue 21.
+        importlib.import_module("chats.migrations.0013_seed_issue21").seed(django_apps, None)
+        from scheduling.models import ShiftSlot
+        from scheduling.signals import add_default_slots
+
+        youth = ServiceLine.objects.get(slug="lapset-nuoret")
+        ShiftSlot.objects.filter(line=youth).delete()  # made before its slot setting was set
+        add_default_slots(ServiceLine, youth, created=True)
     return {line.slug: line for line in ServiceLine.objects.all()}
 
 

@@ -279,6 +279,6 @@ def test_runjobs_once_runs_what_is_due(lines):
         call_command("runjobs", "--once", stdout=out)
         call_command("runjobs", "--once", stdout=out)
     assert out.getvalue().splitlines() == [
-        "purge_ip_addresses, clearsessions, sweep_letters ran.",
+        "purge_ip_addresses, clearsessions, sweep_letters, makegroupmeetings ran.",
         "Nothing was due.",
     ]

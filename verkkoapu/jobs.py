@@ -1,5 +1,5 @@
 """Periodic jobs, run by `python manage.py runjobs` (one process in docker-compose): the
-monthly purge_ip_addresses, and clearsessions every hour.
+monthly purge_ip_addresses, clearsessions every hour and makegroupmeetings daily.
 
 A plain loop, not Django's tasks framework: django.tasks (Django 6) queues one-off work for a
 backend's worker but has no schedule and ships no worker, so a monthly job would still need a
@@ -86,6 +86,8 @@ JOBS = [
     Job("clearsessions", every(timedelta(hours=1)), _command("clearsessions")),
     # Letter threads past their line's retention (docs/letters.md): days count, so every night.
     Job("sweep_letters", daily_at(time(3, 30)), _command("sweep_letters")),
+    # The next meetings of recurring groups and closed series (chats/group_series.py), daily.
+    Job("makegroupmeetings", every(timedelta(days=1)), _command("makegroupmeetings")),
 ]
 
 

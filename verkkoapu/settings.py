@@ -360,6 +360,8 @@ CHAT_MAX_AGE_HOURS = env.int("CHAT_MAX_AGE_HOURS", default=24)
 # How many chats a helper holds at once, by role; a helper's own max_chats (admin) overrides it.
 CHAT_MAX_CHATS_PEER = env.int("CHAT_MAX_CHATS_PEER", default=1)
 CHAT_MAX_CHATS_PROFESSIONAL = env.int("CHAT_MAX_CHATS_PROFESSIONAL", default=2)
+# A trained volunteer takes one chat at a time, like a peer, unless a coordinator sets more.
+CHAT_MAX_CHATS_VOLUNTEER = env.int("CHAT_MAX_CHATS_VOLUNTEER", default=1)
 # A transfer offer nobody answers goes back to the offering helper after this long.
 CHAT_TRANSFER_OFFER_SECONDS = env.int("CHAT_TRANSFER_OFFER_SECONDS", default=120)
 # A length limit warns the asker this many minutes before the chat ends.

@@ -6,8 +6,96 @@ the schedule a coordinator made, and stays.
 """
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+
+class GroupSeries(models.Model):
+    """A recurring group (every week until a date) or a closed series of N meetings.
+
+    chats/group_series.py makes its meetings (GroupSession rows, numbered); a closed series'
+    meetings share one invitation code. Inactive series are examples to copy.
+    """
+
+    class Kind(models.TextChoices):
+        WEEKLY = "weekly", _("weekly group, open to anyone")
+        CLOSED = "closed", _("closed series of meetings")
+
+    line = models.ForeignKey(
+        "chats.ServiceLine",
+        on_delete=models.CASCADE,
+        related_name="group_series",
+        limit_choices_to={"kind": "group"},
+        verbose_name=_("line"),
+    )
+    title = models.CharField(_("title"), max_length=120)
+    kind = models.CharField(_("kind"), max_length=6, choices=Kind.choices, default=Kind.WEEKLY)
+    language = models.CharField(
+        _("language"),
+        max_length=2,
+        choices=[("fi", _("Finnish")), ("en", _("English"))],
+        default="fi",
+    )
+    weekday = models.PositiveSmallIntegerField(
+        _("weekday"),
+        choices=[
+            (0, _("Monday")),
+            (1, _("Tuesday")),
+            (2, _("Wednesday")),
+            (3, _("Thursday")),
+            (4, _("Friday")),
+            (5, _("Saturday")),
+            (6, _("Sunday")),
+        ],
+    )
+    starts = models.TimeField(_("starts"))
+    ends = models.TimeField(_("ends"))
+    first_day = models.DateField(_("first day"))
+    until = models.DateField(
+        _("until"), null=True, blank=True, help_text=_("A weekly group's last possible day.")
+    )
+    meetings = models.PositiveSmallIntegerField(
+        _("number of meetings"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(5), MaxValueValidator(8)],
+        help_text=_("A closed series meets 5 to 8 times."),
+    )
+    capacity = models.PositiveSmallIntegerField(_("capacity"), default=30)
+    moderators = models.ManyToManyField(
+        "chats.HelperProfile",
+        blank=True,
+        related_name="moderated_series",
+        verbose_name=_("moderators"),
+    )
+    invite = models.CharField(
+        _("invitation code"),
+        max_length=64,
+        blank=True,
+        help_text=_("One code for every meeting of a closed series (made if empty)."),
+    )
+    active = models.BooleanField(
+        _("in use"), default=True, help_text=_("Off: an example; no meetings are made.")
+    )
+
+    class Meta:
+        ordering = ["line", "weekday", "starts"]
+        verbose_name = _("group series")
+        verbose_name_plural = _("group series")
+
+    def __str__(self):
+        return self.title
+
+    def clean(self):
+        if self.starts and self.ends and self.ends <= self.starts:
+            raise ValidationError({"ends": _("The end must be after the start.")})
+        if self.kind == self.Kind.CLOSED and not self.meetings:
+            raise ValidationError({"meetings": _("A closed series has 5 to 8 meetings.")})
+        if self.kind == self.Kind.WEEKLY and not self.until:
+            raise ValidationError({"until": _("A weekly group needs a last day.")})
+        if self.line_id and self.line.kind != "group":
+            raise ValidationError({"line": _("Group series belong to a group line.")})
 
 
 class GroupSessionQuerySet(models.QuerySet):
@@ -64,6 +152,15 @@ class GroupSession(models.Model):
         default=0,
         help_text=_("How many times someone joined during the session, for statistics."),
     )
+    series = models.ForeignKey(
+        GroupSeries,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="sessions",
+        verbose_name=_("series"),
+    )
+    number = models.PositiveSmallIntegerField(_("meeting number"), null=True, blank=True)
 
     objects = GroupSessionQuerySet.as_manager()
 

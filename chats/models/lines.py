@@ -36,9 +36,42 @@ class ServiceLine(models.Model):
     )
     rules_sv = models.TextField(_("confidentiality and rules (Swedish)"), blank=True)
     rules_en = models.TextField(_("confidentiality and rules (English)"), blank=True)
+    description_sv = models.TextField(_("who the line is for (Swedish)"), blank=True)
+    description_en = models.TextField(_("who the line is for (English)"), blank=True)
     active = models.BooleanField(_("in use"), default=True)
     order = models.PositiveSmallIntegerField(
         _("sort order"), default=0, help_text=_("Smaller numbers come first.")
+    )
+    # Line settings (issue 21): what used to be written in code for one slug or another.
+    practice = models.BooleanField(
+        _("practice line"),
+        default=False,
+        help_text=_("For training: not in the public list of lines, not in statistics."),
+    )
+    peers_need_professional = models.BooleanField(
+        _("peers work with a professional"),
+        default=True,
+        help_text=_("A peer on a shift needs a professional on the same shift."),
+    )
+    volunteers_need_professional = models.BooleanField(
+        _("volunteers work with a professional"),
+        default=False,
+        help_text=_("A volunteer on a shift needs a professional on the same shift."),
+    )
+    outside_age_line = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("line for those outside the age range"),
+        help_text=_("Shown to an asker whose age range this line does not serve."),
+    )
+    default_slots = models.CharField(
+        _("shift slots of a new line"),
+        max_length=100,
+        blank=True,
+        help_text=_("For example 15-16,16-18. Empty: 12-14,14-16,16-18."),
     )
 
     class Meta:
@@ -55,11 +88,63 @@ class ServiceLine(models.Model):
     def localized_rules(self, language: str) -> str:
         return {"sv": self.rules_sv, "en": self.rules_en}.get(language) or self.rules
 
+    def localized_description(self, language: str) -> str:
+        """The description in the asker's language; no Finnish text to a Swedish or English one."""
+        return {"fi": self.description, "sv": self.description_sv, "en": self.description_en}.get(
+            language, ""
+        )
+
+    def needs_professional(self, role: str) -> bool:
+        """The line's pairing rule: does a helper of this role need a professional on shift."""
+        return {
+            HelperProfile.Role.PEER: self.peers_need_professional,
+            HelperProfile.Role.VOLUNTEER: self.volunteers_need_professional,
+        }.get(role, False)
+
+
+class AgeRange(models.Model):
+    """One answer to a line's age question, counted for statistics only (never a birth date).
+
+    A line with ranges asks the question; a range marked `outside` is not served by the line,
+    whose asker is shown the line's `outside_age_line` instead.
+    """
+
+    line = models.ForeignKey(
+        ServiceLine, on_delete=models.CASCADE, related_name="age_ranges", verbose_name=_("line")
+    )
+    key = models.SlugField(
+        _("statistics key"), max_length=20, help_text=_("For example 13_17; kept in statistics.")
+    )
+    label = models.CharField(_("label (Finnish)"), max_length=40)
+    label_sv = models.CharField(_("label (Swedish)"), max_length=40, blank=True)
+    label_en = models.CharField(_("label (English)"), max_length=40, blank=True)
+    outside = models.BooleanField(
+        _("outside the line's range"),
+        default=False,
+        help_text=_("The asker is pointed to the line for those outside the range."),
+    )
+    order = models.PositiveSmallIntegerField(_("sort order"), default=0)
+
+    class Meta:
+        ordering = ["line", "order", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["line", "key"], name="one_age_range_per_key")
+        ]
+        verbose_name = _("age range")
+        verbose_name_plural = _("age ranges")
+
+    def __str__(self):
+        return f"{self.line.slug} {self.key}"
+
+    def localized_label(self, language: str) -> str:
+        return {"sv": self.label_sv, "en": self.label_en}.get(language) or self.label
+
 
 class HelperProfile(models.Model):
     class Role(models.TextChoices):
         PROFESSIONAL = "professional", _("professional")
         PEER = "peer", _("peer helper (chatvertainen)")
+        VOLUNTEER = "volunteer", _("trained volunteer")
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
@@ -78,6 +163,16 @@ class HelperProfile(models.Model):
         blank=True,
         help_text=_("Empty: the default of the helper's role."),
     )
+    support_person = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="supported",
+        limit_choices_to={"role": "professional"},
+        verbose_name=_("support person"),
+        help_text=_("For a peer or a volunteer: the named employee who supports them."),
+    )
 
     class Meta:
         verbose_name = _("helper")
@@ -85,6 +180,18 @@ class HelperProfile(models.Model):
 
     def __str__(self):
         return f"{self.display_name} ({self.get_role_display()})"
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        if self.support_person_id is None:
+            return
+        if self.role == self.Role.PROFESSIONAL:
+            raise ValidationError({"support_person": _("Professionals have no support person.")})
+        if self.support_person_id == self.pk:
+            raise ValidationError({"support_person": _("Choose someone else.")})
+        if self.support_person.role != self.Role.PROFESSIONAL:
+            raise ValidationError({"support_person": _("The support person is a professional.")})
 
 
 def alive_since(now: datetime) -> datetime:

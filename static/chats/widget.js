@@ -68,6 +68,7 @@
     leave_queue: gettext_noop("Leave the queue"),
     joined: gettext_noop("{name} joined the chat."),
     peer: gettext_noop("peer supporter"),
+    volunteer: gettext_noop("trained volunteer"),
     you: gettext_noop("You"),
     helper: gettext_noop("Helper"),
     system: gettext_noop("Notice"),
@@ -148,6 +149,7 @@
       "Leave the queue": "Poistu jonosta",
       "{name} joined the chat.": "{name} liittyi keskusteluun.",
       "peer supporter": "chatvertainen",
+      "trained volunteer": "vapaaehtoinen",
       "You": "Sinä",
       "Helper": "Auttaja",
       "Notice": "Ilmoitus",
@@ -225,6 +227,7 @@
       "Leave the queue": "Lämna kön",
       "{name} joined the chat.": "{name} har anslutit till chatten.",
       "peer supporter": "kamratstödjare",
+      "trained volunteer": "frivillig",
       "You": "Du",
       "Helper": "Hjälpare",
       "Notice": "Meddelande",
@@ -275,6 +278,8 @@
 
   var LOCALES = { fi: "fi-FI", sv: "sv-FI", en: "en-GB" };
   var AGE_RANGES = ["under_13", "13_15", "16_17", "18_plus"];
+  // The one place the asker's label of each helper role is written (HelperProfile.Role).
+  var ROLE_BADGES = { peer: "peer", volunteer: "volunteer" };
 
   function pickLanguage(value) {
     var code = String(value || "").slice(0, 2).toLowerCase();
@@ -718,7 +723,7 @@
       ]));
     }
     if (line.open) {
-      var ages = line.asks_age ? ageQuestion() : null;
+      var ages = line.asks_age ? ageQuestion(line.age_ranges) : null;
       var code = el("input", { type: "text", id: "va-code", className: "va-code", autocomplete: "off", maxlength: "64" });
       var checkbox = el("input", { type: "checkbox", id: "va-accept", "aria-describedby": line.rules ? "va-rules" : null });
       var problem = el("p", { className: "va-error", id: "va-accept-error", role: "alert" });
@@ -740,7 +745,7 @@
               ages.focus();
               return;
             }
-            if (age === "18_plus") {
+            if (ages && ages.outside(age)) {
               showAdultLine(line);
               return;
             }
@@ -1086,8 +1091,10 @@
     }
     var helper = state.helper || { name: t("helper"), role: "professional" };
     var parts = [helper.name];
-    if (helper.role === "peer") {
-      parts.push(el("span", { className: "va-badge", text: t("peer") }));
+    // What the asker is told of the helper's role: chatvertainen (a peer with own experience)
+    // or vapaaehtoinen (a trained volunteer); a professional carries no badge.
+    if (ROLE_BADGES[helper.role]) {
+      parts.push(el("span", { className: "va-badge", text: t(ROLE_BADGES[helper.role]) }));
     }
     return parts;
   }
@@ -1254,22 +1261,29 @@
     state.timeLeftTimer = setTimeout(showTimeLeft, 15000);
   }
 
-  function ageQuestion() {
+  function ageQuestion(lineRanges) {
+    // The line's ranges, sent with its texts (a line setting); the youth line's by default.
+    var ranges = lineRanges && lineRanges.length ? lineRanges : AGE_RANGES.map(function (key) {
+      return { key: key, label: t("age_" + key), outside: key === "18_plus" };
+    });
     var inputs = [];
     var fieldset = el("fieldset", { className: "va-age" }, [
       el("legend", { text: t("age_question") }),
       el("p", { className: "va-hint", text: t("age_hint") })
     ]);
-    AGE_RANGES.forEach(function (range) {
-      var input = el("input", { type: "radio", name: "va-age", id: "va-age-" + range, value: range });
+    ranges.forEach(function (range) {
+      var input = el("input", { type: "radio", name: "va-age", id: "va-age-" + range.key, value: range.key });
       inputs.push(input);
       fieldset.appendChild(el("div", { className: "va-age-choice" }, [
         input,
-        el("label", { for: "va-age-" + range, text: t("age_" + range) })
+        el("label", { for: "va-age-" + range.key, text: range.label })
       ]));
     });
     return {
       node: fieldset,
+      outside: function (key) {
+        return ranges.some(function (range) { return range.key === key && range.outside; });
+      },
       value: function () {
         var chosen = inputs.filter(function (input) { return input.checked; })[0];
         return chosen ? chosen.value : null;
@@ -1289,6 +1303,7 @@
   }
 
   function showAdultLine(line, service) {
+    service = service || line.outside_age_line; // a line setting, sent with the line's texts
     var slug = service ? service.slug : "vakivalta";
     state.view = "intro";
     clearBody();

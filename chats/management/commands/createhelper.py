@@ -16,7 +16,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("username")
         parser.add_argument("--password", required=True)
-        parser.add_argument("--role", required=True, help="professional or peer")
+        parser.add_argument("--role", required=True, help="professional, peer or volunteer")
         parser.add_argument("--display-name", required=True, help="the name askers see")
         parser.add_argument("--service", action="append", required=True, help="a line's slug")
         add_enrolment_argument(parser)
