@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from scheduling.admin import HoursExceptionInline, OpeningHoursInline, ShiftSlotInline
 from stats.admin import TopicInline
 
-from . import duty, followups, groups
+from . import board, duty, followups, groups
 from .admin_base import GuardedAdmin
 from .models import (
     AuditEvent,
@@ -196,7 +196,7 @@ class LiveBoardAdmin(ReadOnlyAdmin):
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "title": _("On duty now"),
-            "board": duty.live_board(),
+            "board": board.live_board(),
             "refresh": LIVE_REFRESH_SECONDS,
         }
         return TemplateResponse(request, "chats/live.html", context)

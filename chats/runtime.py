@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from channels.db import database_sync_to_async
 from django.conf import settings
 
-from . import followups, groups, loopdb, notify, services
+from . import loopdb, notify, services, sweeps
 from .models import Message
 
 log = logging.getLogger(__name__)
@@ -88,7 +88,7 @@ class Sweeper:
         collected = time.monotonic()
         while True:
             await asyncio.sleep(settings.CHAT_SWEEP_SECONDS)
-            for sweep in (services.sweep, groups.sweep, followups.sweep):
+            for sweep in sweeps.STEPS:
                 try:
                     await db(sweep)()
                 except Exception:

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET, require_safe
 
 from scheduling import rota
 
-from . import protocol, services
+from . import asking, protocol
 from .models import PreparedText, ServiceLine
 
 MAX_WIDGET_LINES = 10
@@ -25,7 +25,7 @@ def demo_page(request):
 @require_GET
 def service_list(request):
     lines = ServiceLine.objects.filter(active=True)
-    return JsonResponse([services.service_object(line) for line in lines], safe=False)
+    return JsonResponse([asking.service_object(line) for line in lines], safe=False)
 
 
 @require_GET
@@ -36,7 +36,7 @@ def service_detail(request, slug):
         return JsonResponse(
             {"error": "not_found", "message": f"No service line {slug!r}."}, status=404
         )
-    return JsonResponse(services.service_object(line))
+    return JsonResponse(asking.service_object(line))
 
 
 @require_GET
@@ -61,7 +61,7 @@ def widget_lines(request):
         if line := found.get(slug):
             answer.append(
                 {
-                    **services.service_object(line),
+                    **asking.service_object(line),
                     "name": line.localized_name(language),
                     "description": line.description if language == "fi" else "",
                     "rules": line.localized_rules(language),

@@ -14,7 +14,8 @@
   hour, unknown tokens per hour, and `take_in`, the atomic reservation every guess limit uses.
   Counters are keyed hashes in the database, purged with their hour.
 
-Nothing here imports chats at module level: chats.services imports this module.
+Nothing here imports chats at module level (chats imports this module); inside functions only
+chats.models, chats.errors and chats.notify, which import nothing of the chat services.
 """
 
 import ipaddress
@@ -77,13 +78,30 @@ class SecurityHeadersMiddleware(MiddlewareMixin):
         return response
 
 
-# --- Logins --------------------------------------------------------------------------------
+# --- Client addresses: the one adapter (a socket reads its scope, a view its request) ---
+
+
+def client_ip(scope: dict) -> str | None:
+    """The asker's address: the socket peer, or a trusted proxy's header about it."""
+    peer = (scope.get("client") or [None])[0]
+    header = settings.PROXY_IP_HEADER.lower().encode()
+    if header and peer in settings.TRUSTED_PROXIES:
+        for name, value in scope.get("headers", []):
+            if name == header:
+                # Rightmost entry not added by one of our own proxies is the client.
+                hops = [hop.strip() for hop in value.decode("latin-1").split(",")]
+                for hop in reversed(hops):
+                    if hop and hop not in settings.TRUSTED_PROXIES:
+                        peer = hop
+                        break
+    try:
+        return str(ipaddress.ip_address(peer)) if peer else None
+    except ValueError:
+        return None
 
 
 def request_ip(request) -> str | None:
     """The client's address as the chat sockets see it (the same trusted-proxy rules)."""
-    from chats.services import client_ip
-
     scope = getattr(request, "scope", None)
     if scope is None:  # WSGI (the test client): rebuild what client_ip reads from a scope
         headers = []
@@ -95,6 +113,9 @@ def request_ip(request) -> str | None:
                 )
         scope = {"client": [request.META.get("REMOTE_ADDR"), 0], "headers": headers}
     return client_ip(scope)
+
+
+# --- Logins ---------------------------------------------------------------------------------
 
 
 class LoginAttemptsBackend(AxesStandaloneBackend):
@@ -451,7 +472,7 @@ def _forget_past_hours(now: datetime) -> None:
 def _rate_limited(message: str, limit: str):
     """`rate_limited`, with `limit` naming which (an addition to the contract: a client can say
     what to do, e.g. the widget tells an asker to end the chat open in another tab)."""
-    from chats.services import ChatError
+    from chats.errors import ChatError  # the bottom of chats: it imports nothing of theirs
 
     return ChatError("rate_limited", message, limit=limit)
 
@@ -491,7 +512,7 @@ def admit_chat_start(ip: str | None, now: datetime) -> None:
 def count_chat_start(ip: str | None, now: datetime) -> None:
     """Count a start in the address's hour, in one statement of its own; past the hour's limit
     it is uncounted and refused (`rate_limited`). The open chats are counted after the insert
-    (chats.services, `create_queued_chat` on PostgreSQL)."""
+    (chats.services.queue, `create_queued_chat` on PostgreSQL)."""
     if not ip:
         return
     if bump("start", address_hash(ip), now) > settings.CHAT_MAX_STARTS_PER_HOUR:
