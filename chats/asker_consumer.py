@@ -8,7 +8,7 @@ import logging
 
 from django.conf import settings
 
-from verkkoapu import security
+from verkkoapu import addresses
 
 from . import asking, loopdb, notify, protocol, reads, services, waiting
 from .errors import Answer, ChatError
@@ -70,7 +70,7 @@ class AskerConsumer(BaseChatConsumer):
             answer = await db(asking.enqueue_asker)(
                 self.slug,
                 language=frame.language,
-                ip=security.client_ip(self.scope),
+                ip=addresses.client_ip(self.scope),
                 code=frame.code,
                 age=frame.age,
             )
@@ -92,7 +92,7 @@ class AskerConsumer(BaseChatConsumer):
                 "rate_limited", "Too many unknown chats on this connection.", limit="token_misses"
             )
         try:
-            answer = await db(asking.resume_chat)(frame.token, ip=security.client_ip(self.scope))
+            answer = await db(asking.resume_chat)(frame.token, ip=addresses.client_ip(self.scope))
         except ChatError as error:
             self.token_misses += error.code == "not_found"
             raise

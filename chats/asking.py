@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from scheduling import services as scheduling
 from stats import services as stats
-from verkkoapu import security
+from verkkoapu import addresses
 
 from . import followups, groups, protocol, waiting, youth
 from .errors import Answer, ChatError
@@ -124,13 +124,13 @@ def enqueue_asker(
 def resume_chat(token: str, now=None, ip: str | None = None) -> Answer:
     """Reattach an asker: the whole history, then where they are (position or helper)."""
     now = now or timezone.now()
-    security.refuse_token_guessing(ip, now)
+    addresses.refuse_token_guessing(ip, now)
     # Tokens are URL-safe base64; anything else (a NUL byte PostgreSQL would refuse) is no token.
     chat = None
     if TOKEN_SHAPE.fullmatch(token):
         chat = Chat.objects.select_related("helper", "line").filter(token=token).first()
     if chat is None:
-        security.count_token_miss(ip, now)
+        addresses.count_token_miss(ip, now)
         raise ChatError("not_found", "This chat has ended or the token is unknown.")
     Chat.objects.filter(pk=chat.pk).update(asker_seen_at=now)
     messages = list(chat.messages.all())

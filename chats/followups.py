@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from scheduling import services as scheduling
 from stats import services as stats
-from verkkoapu import security
+from verkkoapu import addresses
 
 from . import notify, protocol
 from .errors import Answer, ChatError
@@ -176,21 +176,21 @@ def _window_start(now: datetime) -> datetime:
 
 
 def _cell(ip: str | None, now: datetime) -> dict:
-    # The address rule (an IPv6 /64 is one address), as security.address_hash keys it.
-    return {"address_hash": security.address_hash(ip or "-"), "window_start": _window_start(now)}
+    # The address rule (an IPv6 /64 is one address), as addresses.address_hash keys it.
+    return {"address_hash": addresses.address_hash(ip or "-"), "window_start": _window_start(now)}
 
 
 def take_guess(ip: str | None, now: datetime) -> None:
     """Reserve one guess (a follow-up code or a group invitation) for this address before the
     code is looked at; `rate_limited` once the window's FOLLOW_UP_GUESS_LIMIT are taken. One
     atomic statement, so simultaneous guesses from any process never get more looks than that."""
-    if not security.take_in(CodeGuess, _cell(ip, now), _guess_limit()):
+    if not addresses.take_in(CodeGuess, _cell(ip, now), _guess_limit()):
         raise ChatError("rate_limited", "Too many wrong codes; try again later.", limit="codes")
 
 
 def right_guess(ip: str | None, now: datetime) -> None:
     """The code was right: its reservation does not count as a wrong guess."""
-    security.give_back_in(CodeGuess, _cell(ip, now))
+    addresses.give_back_in(CodeGuess, _cell(ip, now))
 
 
 # --- Serving: the helper's own follow-ups first ---------------------------------------------------

@@ -8,7 +8,7 @@ import logging
 
 from channels.db import aclose_old_connections
 
-from verkkoapu import security
+from verkkoapu import addresses
 
 from . import groups, notify, protocol
 from .errors import ChatError
@@ -44,7 +44,7 @@ class GroupConsumer(BaseChatConsumer):
         answer = await db(groups.join)(
             self.slug,
             frame.nickname,
-            ip=security.client_ip(self.scope),
+            ip=addresses.client_ip(self.scope),
             invite=frame.invite,
             session_id=frame.session,
         )

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from scheduling.hours import Status
 from stats import services as stats
-from verkkoapu import security
+from verkkoapu import addresses
 
 from . import followups, notify, protocol
 from .errors import ChatError
@@ -104,12 +104,12 @@ def _take_invite_guess(closed: list[GroupSession], ip: str | None, now: datetime
     session's GROUP_INVITE_GUESS_LIMIT for the hour from everyone. Either used up:
     `rate_limited`, with nothing compared."""
     followups.take_guess(ip, now)
-    window = security.window_start(now)
+    window = addresses.window_start(now)
     taken = []
     for session in closed:
-        if not security.take(INVITE_GUESSES, str(session.pk), window, _invite_limit()):
+        if not addresses.take(INVITE_GUESSES, str(session.pk), window, _invite_limit()):
             for other in taken:
-                security.give_back(INVITE_GUESSES, str(other.pk), window)
+                addresses.give_back(INVITE_GUESSES, str(other.pk), window)
             followups.right_guess(ip, now)
             raise ChatError(
                 "rate_limited", "Too many wrong invitations; try again later.", limit="codes"
@@ -119,9 +119,9 @@ def _take_invite_guess(closed: list[GroupSession], ip: str | None, now: datetime
 
 def _right_invite_guess(closed: list[GroupSession], ip: str | None, now: datetime) -> None:
     followups.right_guess(ip, now)
-    window = security.window_start(now)
+    window = addresses.window_start(now)
     for session in closed:
-        security.give_back(INVITE_GUESSES, str(session.pk), window)
+        addresses.give_back(INVITE_GUESSES, str(session.pk), window)
 
 
 INVITE_GUESSES = "invite_guess"  # an AddressCounter kind: per session, from every address
@@ -161,7 +161,7 @@ def join(
     session = _pick_session(line, now, invite, session_id, ip)
     if session is None:
         return _closed_answer(line, now, invite)
-    hashed = security.address_hash(ip) if ip else ""
+    hashed = addresses.address_hash(ip) if ip else ""
     with transaction.atomic():
         # One join at a time per session: nickname and capacity checks hold across processes.
         session = GroupSession.objects.select_for_update().get(pk=session.pk)
@@ -175,7 +175,7 @@ def join(
         if present.filter(role=Role.PARTICIPANT).count() >= session.capacity:
             raise ChatError("full", "This session is full.")
         # The one-to-one chat's limits, per session: people here from the address, joins per hour.
-        security.admit_group_join(
+        addresses.admit_group_join(
             session.pk, ip, present.filter(role=Role.PARTICIPANT, address_hash=hashed), now
         )
         person = GroupParticipant.objects.create(

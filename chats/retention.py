@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db.models import Q
 
 from stats.retention import delete_rows, step
-from verkkoapu import security
+from verkkoapu import addresses
 
 from . import audit, followups, groups
 from .models import (
@@ -108,7 +108,7 @@ def expire_follow_ups(now, dry_run):
     return swept["expired"] + swept["released"]
 
 
-# --- Per-address limits (verkkoapu/security.py) ---------------------------------------------------
+# --- Per-address limits (verkkoapu/addresses.py) -----------------------------------------------
 
 
 @step(
@@ -118,7 +118,7 @@ def expire_follow_ups(now, dry_run):
 )
 def delete_old_address_counters(now, dry_run):
 
-    return security.purge_address_counters(now, dry_run)
+    return addresses.purge_address_counters(now, dry_run)
 
 
 # --- The audit log (chats/audit.py) ---------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Bars and "come back later": is an address barred on a line now, and the words it is told.
 
-Addresses are compared by their keyed hash (verkkoapu.security.address_hash: the one address
+Addresses are compared by their keyed hash (verkkoapu.addresses.address_hash: the one address
 rule, an IPv6 /64 is one address)."""
 
 from datetime import datetime
@@ -8,7 +8,7 @@ from datetime import datetime
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from verkkoapu import security
+from verkkoapu import addresses
 from verkkoapu.recent import Recent
 
 from .. import protocol
@@ -26,7 +26,7 @@ forget_bars = _bars.forget
 def active_bar(ip: str | None, line: ServiceLine, now: datetime) -> Bar | None:
     if not ip:
         return None
-    hashed = security.address_hash(ip)
+    hashed = addresses.address_hash(ip)
     bars = _bars.get("all", lambda: list(Bar.objects.order_by("-until")))
     return next(
         (

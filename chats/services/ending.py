@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from stats import services as stats
-from verkkoapu import security
+from verkkoapu import addresses
 
 from .. import audit, notify, protocol, waiting
 from ..models import Bar, Chat, HelperProfile
@@ -86,7 +86,6 @@ def bar_asker(
     With `kind` come_back_later ("come back later", for `days`) the asker is thanked and told
     from when they are welcome again; `start` until then answers `blocked` in the same words.
     """
-
     now = now or timezone.now()
     chat = own_chat(helper, chat_id)
     length = (
@@ -100,21 +99,12 @@ def bar_asker(
         if chat.asker_ip:
             bar = Bar.objects.create(
                 kind=kind,
-                address_hash=security.address_hash(chat.asker_ip),
+                address_hash=addresses.address_hash(chat.asker_ip),
                 line=chat.line,
                 until=until,
                 created_at=now,
             )
-        if kind == Bar.Kind.COME_BACK_LATER:
-            system_message(chat, lambda: _come_back_text(until))
-        else:
-            system_message(
-                chat,
-                lambda: _(
-                    "The helper has ended this chat and paused new chats from this connection "
-                    "for a while."
-                ),
-            )
+        system_message(chat, lambda: _bar_text(kind, until))
         action = (
             audit.Action.COME_BACK_LATER if kind == Bar.Kind.COME_BACK_LATER else audit.Action.BAR
         )
@@ -122,6 +112,15 @@ def bar_asker(
         audit.record(helper, action, line=chat.line, detail=duration, now=now)
         end_chat(chat_id, by="helper", topics=topics, now=now, reason=kind)
     return bar
+
+
+def _bar_text(kind: str, until: datetime) -> str:
+    """What the asker is told, in their language (system_message overrides it)."""
+    if kind == Bar.Kind.COME_BACK_LATER:
+        return _come_back_text(until)
+    return _(
+        "The helper has ended this chat and paused new chats from this connection for a while."
+    )
 
 
 def _come_back_text(until: datetime) -> str:

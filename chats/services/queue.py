@@ -12,7 +12,7 @@ from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from verkkoapu import security
+from verkkoapu import addresses
 from verkkoapu.recent import Recent
 
 from .. import notify, waiting
@@ -106,12 +106,12 @@ def create_queued_chat(line: ServiceLine, *, language: str, ip: str | None, now)
         asker_seen_at=now,
     )
     if connection.vendor == "postgresql":
-        security.count_chat_start(ip, now)
+        addresses.count_chat_start(ip, now)
         _insert_at_tail(chat, now)
         _refuse_a_start_too_many(chat, now)
     else:
         with transaction.atomic():
-            security.admit_chat_start(ip, now)
+            addresses.admit_chat_start(ip, now)
             # The line's row is the turn; SQLite has one writer at a time anyway.
             list(ServiceLine.objects.select_for_update().filter(pk=line.pk).values_list("pk"))
             tail = (
@@ -173,10 +173,10 @@ def _refuse_a_start_too_many(chat: Chat, now: datetime) -> None:
     address in the same millisecond can still both stay: the limit is against floods, and a
     flood from one address meets the hourly count, which is exact."""
     ip = chat.asker_ip
-    if not ip or security.open_chats_from(ip, up_to=chat.pk) <= settings.CHAT_MAX_OPEN_PER_ADDRESS:
+    if not ip or addresses.open_chats_from(ip, up_to=chat.pk) <= settings.CHAT_MAX_OPEN_PER_ADDRESS:
         return
     if _take_back(chat, now):
-        raise security.too_many_open()
+        raise addresses.too_many_open()
 
 
 def _take_back(chat: Chat, now: datetime) -> bool:
@@ -185,7 +185,7 @@ def _take_back(chat: Chat, now: datetime) -> bool:
     if not Chat.objects.filter(pk=chat.pk, status=Chat.Status.QUEUED).delete()[0]:
         return False
     if chat.asker_ip:
-        security.uncount_chat_start(chat.asker_ip, now)
+        addresses.uncount_chat_start(chat.asker_ip, now)
     # Helpers may have counted it; a start after it was told a place behind it.
     behind = Chat.objects.general_queue(chat.line_id).filter(queued_at__gte=chat.queued_at)
     announce_queue(chat.line, positions_moved=behind.exists())
