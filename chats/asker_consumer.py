@@ -79,7 +79,7 @@ class AskerConsumer(BaseChatConsumer):
             raise
         if answer.chat_id:
             await self._attach(answer, queued=True)
-            self.position = answer.frames[0]["position"]
+            self.position = answer.position
         else:
             await self.leave(notify.queue_group(self.slug))
         for out in answer.frames:

@@ -118,7 +118,7 @@ def enqueue_asker(
     announce_queue(line, positions_moved=False, length=length)
     queued = protocol.queued_frame(chat.token, position)
     queued["estimate"] = waiting.estimate_field(position, pace)  # addition: a range, or null
-    return Answer([queued], chat.pk, chat=chat)
+    return Answer([queued], chat.pk, chat=chat, position=position)
 
 
 def resume_chat(token: str, now=None, ip: str | None = None) -> Answer:

@@ -167,7 +167,8 @@ def enqueue_with_code(slug: str, code: str, *, language: str, ip: str | None, no
         transaction.on_commit(lambda: stats.increment_each(line.pk, timezone.localdate(now), cells))
         notify.helper(follow_up.helper_id, "follow_ups.changed")
     position = reserved_position(chat)
-    return Answer([protocol.queued_frame(chat.token, position)], chat.pk, chat=chat)
+    queued = protocol.queued_frame(chat.token, position)
+    return Answer([queued], chat.pk, chat=chat, position=position)
 
 
 def _window_start(now: datetime) -> datetime:
