@@ -8,7 +8,7 @@ from scheduling.admin import HoursExceptionInline, OpeningHoursInline, ShiftSlot
 from stats.admin import TopicInline
 from verkkoapu.admin_forms import LabelledInputs
 
-from . import duty, followups, group_series, groups
+from . import board, duty, followups, group_series, groups
 from .admin_base import GuardedAdmin
 from .models import (
     AgeRange,
@@ -238,7 +238,7 @@ class LiveBoardAdmin(ReadOnlyAdmin):
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "title": _("On duty now"),
-            "board": duty.live_board(),
+            "board": board.live_board(),
             "refresh": LIVE_REFRESH_SECONDS,
         }
         return TemplateResponse(request, "chats/live.html", context)

@@ -11,7 +11,7 @@ class ChatsConfig(AppConfig):
         from django.contrib.auth import signals
         from django.db.models.signals import post_delete, post_save
 
-        from . import audit, services
+        from . import audit, retention, services  # noqa: F401  (retention registers its steps)
         from .accounts import sync_coordinator_group
         from .models import Bar, ServiceLine
 

@@ -8,7 +8,9 @@ import logging
 
 from django.conf import settings
 
-from . import loopdb, notify, protocol, reads, services, waiting
+from verkkoapu import addresses
+
+from . import asking, loopdb, notify, protocol, reads, services, waiting
 from .errors import Answer, ChatError
 from .runtime import db, loop_or_thread, messages_after, store_message
 from .sockets import BaseChatConsumer
@@ -65,10 +67,10 @@ class AskerConsumer(BaseChatConsumer):
         # reaches this socket as a new order instead of passing it by.
         await self.join(notify.queue_group(self.slug))
         try:
-            answer = await db(services.enqueue_asker)(
+            answer = await db(asking.enqueue_asker)(
                 self.slug,
                 language=frame.language,
-                ip=services.client_ip(self.scope),
+                ip=addresses.client_ip(self.scope),
                 code=frame.code,
                 age=frame.age,
             )
@@ -77,7 +79,7 @@ class AskerConsumer(BaseChatConsumer):
             raise
         if answer.chat_id:
             await self._attach(answer, queued=True)
-            self.position = answer.frames[0]["position"]
+            self.position = answer.position
         else:
             await self.leave(notify.queue_group(self.slug))
         for out in answer.frames:
@@ -90,18 +92,16 @@ class AskerConsumer(BaseChatConsumer):
                 "rate_limited", "Too many unknown chats on this connection.", limit="token_misses"
             )
         try:
-            answer = await db(services.resume_chat)(frame.token, ip=services.client_ip(self.scope))
+            answer = await db(asking.resume_chat)(frame.token, ip=addresses.client_ip(self.scope))
         except ChatError as error:
             self.token_misses += error.code == "not_found"
             raise
         if self.chat_id and self.chat_id != answer.chat_id:
             await self.leave(notify.chat_group(self.chat_id))
-        queued = answer.frames[-1]["type"] == "position"
-        await self._attach(answer, queued=queued)
+        await self._attach(answer, queued=answer.position is not None)
         for out in answer.frames:
             await self.send_json(out)
-        self.position = answer.frames[-1].get("position")
-        self.assigned = next((f for f in answer.frames if f["type"] == "assigned"), None)
+        self.position, self.assigned = answer.position, answer.assigned
         # Anything posted between reading the history and joining the group.
         await self.stream.catch_up()
 

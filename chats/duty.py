@@ -11,7 +11,6 @@ from collections import Counter
 from datetime import datetime
 
 from django.conf import settings
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import protocol
@@ -77,7 +76,7 @@ def on_duty_helpers(line: ServiceLine, now: datetime | None = None, *, paused=No
     )
 
 
-def _held_by(helper_ids) -> Counter:
+def held_by(helper_ids) -> Counter:
     held = Counter()
     live = Chat.objects.active()
     for helper_id in live.filter(helper_id__in=helper_ids).values_list("helper_id", flat=True):
@@ -89,7 +88,7 @@ def _held_by(helper_ids) -> Counter:
     return held
 
 
-def _paused_ids(helper_ids, now) -> set[int]:
+def paused_ids(helper_ids, now) -> set[int]:
     """Helpers whose every live console is on a break."""
     return DutySession.objects.on_duty(now).filter(helper_id__in=helper_ids).paused_helper_ids()
 
@@ -106,7 +105,7 @@ def colleagues_of(helper: HelperProfile, now: datetime | None = None) -> list[di
         .order_by("display_name", "pk")
     )
     ids = [person.pk for person in people]
-    held, paused = _held_by(ids), _paused_ids(ids, now)
+    held, paused = held_by(ids), paused_ids(ids, now)
     slugs = {line.slug for line in lines}
     return [
         {
@@ -123,52 +122,7 @@ def colleagues_of(helper: HelperProfile, now: datetime | None = None) -> list[di
 def slots(line: ServiceLine, now: datetime | None = None) -> tuple[int, int]:
     """(chats the line's helpers on duty, not on a break, can hold at once; of those, free)."""
     people = list(on_duty_helpers(line, now, paused=False))
-    held = _held_by([person.pk for person in people])
+    held = held_by([person.pk for person in people])
     total = sum(capacity_of(person) for person in people)
     free = sum(max(0, capacity_of(person) - held[person.pk]) for person in people)
     return total, free
-
-
-# --- The coordinators' live board ------------------------------------------------------------
-
-
-def live_board(now: datetime | None = None) -> list[dict]:
-    """Per one-to-one line: open or not, the queue, the newcomer's estimate, who is on duty."""
-    from . import waiting  # waiting builds on this module
-
-    now = now or timezone.now()
-    board = []
-    for line in ServiceLine.objects.filter(active=True, kind=ServiceLine.Kind.ONE_TO_ONE):
-        people = list(on_duty_helpers(line, now))
-        ids = [person.pk for person in people]
-        held, paused = _held_by(ids), _paused_ids(ids, now)
-        since = dict(
-            DutySession.objects.filter(helper_id__in=ids, connected=True)
-            .order_by("-started_at")
-            .values_list("helper_id", "started_at")
-        )
-        outlook = waiting.outlook(line, now)
-        board.append(
-            {
-                "line": line,
-                "open": outlook.status.open,
-                "closes_at": outlook.status.closes_at,
-                "opens_at": outlook.status.opens_at,
-                "queue": outlook.queue_length,
-                "accepting": outlook.accepting,
-                "estimate": outlook.newcomer_estimate,
-                "handle_minutes": round(outlook.pace.handle_minutes),
-                "helpers": [
-                    {
-                        "name": person.display_name,
-                        "role": person.get_role_display(),
-                        "chats": held[person.pk],
-                        "max_chats": capacity_of(person),
-                        "paused": person.pk in paused,
-                        "since": since.get(person.pk),
-                    }
-                    for person in people
-                ],
-            }
-        )
-    return board

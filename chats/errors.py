@@ -32,6 +32,9 @@ class Answer:
     chat_id: int | None = None
     seq: int = 0  # the last message id the frames carry (for gap detection)
     chat: Chat | None = None
+    # Where an asker stands after a start or resume (services say it; sockets read no frames):
+    position: int | None = None  # waiting in a queue, at this place
+    assigned: dict | None = None  # with a helper: the `assigned` frame the asker was sent
 
 
 # --- Lines and the queue ----------------------------------------------------------------------

@@ -23,11 +23,15 @@ from django.utils.translation import gettext as _
 
 from scheduling import services as scheduling
 from stats import services as stats
-from verkkoapu import security
+from verkkoapu import addresses
 
-from . import notify, protocol, services
+from . import notify, protocol
+from .errors import Answer, ChatError
 from .models import Chat, CodeGuess, FollowUp, HelperProfile
-from .services import Answer, ChatError
+from .services.bars import refuse_barred
+from .services.ending import end_chat
+from .services.helpers import checked_topics, own_chat
+from .services.queue import announce_queue, create_queued_chat, get_line, queue_order
 
 # Short, common Finnish words without å, ä or ö (typed on any keyboard), no two of which differ
 # only by a doubled letter (tuli/tuuli), so a word read aloud is written down one way only.
@@ -108,8 +112,8 @@ def offer(
     unless `at` is in the future and inside one of the helper's own booked shifts of the line.
     """
     now = now or timezone.now()
-    chat = services.own_chat(helper, chat_id)
-    topics = services.checked_topics(chat, topics)
+    chat = own_chat(helper, chat_id)
+    topics = checked_topics(chat, topics)
     if at <= now:
         raise ChatError("bad_follow_up", _("The follow-up time must be in the future."))
     shift = scheduling.shift_containing(helper, chat.line, at)
@@ -130,7 +134,7 @@ def offer(
             note=(note or "").strip(),
             created_at=now,
         )
-        if not services.end_chat(chat_id, by="helper", topics=topics, now=now, follow_up=follow_up):
+        if not end_chat(chat_id, by="helper", topics=topics, now=now, follow_up=follow_up):
             raise ChatError("not_found", _("This chat has already ended."))
         stats.increment(chat.line_id, timezone.localdate(now), "follow_ups_offered")
         notify.helper(helper.pk, "follow_ups.changed")
@@ -143,8 +147,8 @@ def offer(
 def enqueue_with_code(slug: str, code: str, *, language: str, ip: str | None, now=None) -> Answer:
     """`queued` for the code's helper alone; `closed` until 15 minutes before; else refused."""
     now = now or timezone.now()
-    line = services.get_line(slug)
-    services.refuse_barred(ip, line, language, now)
+    line = get_line(slug)
+    refuse_barred(ip, line, language, now)
     take_guess(ip, now)
     follow_up = FollowUp.objects.filter(
         code_hash=code_hash(code), line=line, chat=None, expires_at__gt=now
@@ -155,7 +159,7 @@ def enqueue_with_code(slug: str, code: str, *, language: str, ip: str | None, no
     if now < follow_up.at - EARLY:
         return Answer([protocol.closed_frame(follow_up.at)])
     with transaction.atomic():
-        chat = services.create_queued_chat(line, language=language, ip=ip, now=now)
+        chat = create_queued_chat(line, language=language, ip=ip, now=now)
         if not FollowUp.objects.filter(pk=follow_up.pk, chat=None).update(chat=chat):
             # Another socket started with the same code this instant: it won.
             raise ChatError("not_found", "This code is unknown, already used or expired.")
@@ -163,7 +167,8 @@ def enqueue_with_code(slug: str, code: str, *, language: str, ip: str | None, no
         transaction.on_commit(lambda: stats.increment_each(line.pk, timezone.localdate(now), cells))
         notify.helper(follow_up.helper_id, "follow_ups.changed")
     position = reserved_position(chat)
-    return Answer([protocol.queued_frame(chat.token, position)], chat.pk, chat=chat)
+    queued = protocol.queued_frame(chat.token, position)
+    return Answer([queued], chat.pk, chat=chat, position=position)
 
 
 def _window_start(now: datetime) -> datetime:
@@ -172,21 +177,21 @@ def _window_start(now: datetime) -> datetime:
 
 
 def _cell(ip: str | None, now: datetime) -> dict:
-    # The address rule (an IPv6 /64 is one address), as services.address_hash keys it.
-    return {"address_hash": services.address_hash(ip or "-"), "window_start": _window_start(now)}
+    # The address rule (an IPv6 /64 is one address), as addresses.address_hash keys it.
+    return {"address_hash": addresses.address_hash(ip or "-"), "window_start": _window_start(now)}
 
 
 def take_guess(ip: str | None, now: datetime) -> None:
     """Reserve one guess (a follow-up code or a group invitation) for this address before the
     code is looked at; `rate_limited` once the window's FOLLOW_UP_GUESS_LIMIT are taken. One
     atomic statement, so simultaneous guesses from any process never get more looks than that."""
-    if not security.take_in(CodeGuess, _cell(ip, now), _guess_limit()):
+    if not addresses.take_in(CodeGuess, _cell(ip, now), _guess_limit()):
         raise ChatError("rate_limited", "Too many wrong codes; try again later.", limit="codes")
 
 
 def right_guess(ip: str | None, now: datetime) -> None:
     """The code was right: its reservation does not count as a wrong guess."""
-    security.give_back_in(CodeGuess, _cell(ip, now))
+    addresses.give_back_in(CodeGuess, _cell(ip, now))
 
 
 # --- Serving: the helper's own follow-ups first ---------------------------------------------------
@@ -270,8 +275,8 @@ def sweep(now=None) -> dict:
                 expired += 1
                 continue
             released += 1
-            order = services.queue_order(row.line_id)
-            services.announce_queue(row.line, positions_moved=True)
+            order = queue_order(row.line_id)
+            announce_queue(row.line, positions_moved=True)
             notify.chat(row.chat_id, asker=protocol.position_frame(order.index(row.chat_id) + 1))
     CodeGuess.objects.filter(window_start__lt=now - _guess_window()).delete()
     return {"expired": expired, "released": released}

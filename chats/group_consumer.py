@@ -8,7 +8,9 @@ import logging
 
 from channels.db import aclose_old_connections
 
-from . import groups, notify, protocol, services
+from verkkoapu import addresses
+
+from . import groups, notify, protocol
 from .errors import ChatError
 from .runtime import db
 from .sockets import BaseChatConsumer
@@ -42,7 +44,7 @@ class GroupConsumer(BaseChatConsumer):
         answer = await db(groups.join)(
             self.slug,
             frame.nickname,
-            ip=services.client_ip(self.scope),
+            ip=addresses.client_ip(self.scope),
             invite=frame.invite,
             session_id=frame.session,
         )

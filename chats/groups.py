@@ -10,7 +10,7 @@ import hmac
 import math
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
@@ -19,11 +19,13 @@ from django.utils import timezone
 
 from scheduling.hours import Status
 from stats import services as stats
-from verkkoapu import security
+from verkkoapu import addresses
 
 from . import followups, notify, protocol
+from .errors import ChatError
 from .models import GroupMessage, GroupParticipant, GroupSession, HelperProfile, ServiceLine
-from .services import ChatError, active_bar, address_hash
+from .models.lines import alive_since
+from .services.bars import active_bar
 
 Role = GroupParticipant.Role
 
@@ -64,14 +66,10 @@ def line_status(line: ServiceLine, at: datetime | None = None) -> Status:
     return Status(False, next_start(line, at), None)
 
 
-def _fresh_since(now: datetime) -> datetime:
-    return now - timedelta(seconds=settings.CHAT_HEARTBEAT_SECONDS * 3)
-
-
 def _present(session: GroupSession, now: datetime):
     """People in the session now: moderators who joined, participants not gone nor kicked."""
     return session.people.filter(kicked=False).filter(
-        Q(role=Role.MODERATOR) | Q(seen_at__gte=_fresh_since(now))
+        Q(role=Role.MODERATOR) | Q(seen_at__gte=alive_since(now))
     )
 
 
@@ -106,12 +104,12 @@ def _take_invite_guess(closed: list[GroupSession], ip: str | None, now: datetime
     session's GROUP_INVITE_GUESS_LIMIT for the hour from everyone. Either used up:
     `rate_limited`, with nothing compared."""
     followups.take_guess(ip, now)
-    window = security.window_start(now)
+    window = addresses.window_start(now)
     taken = []
     for session in closed:
-        if not security.take(INVITE_GUESSES, str(session.pk), window, _invite_limit()):
+        if not addresses.take(INVITE_GUESSES, str(session.pk), window, _invite_limit()):
             for other in taken:
-                security.give_back(INVITE_GUESSES, str(other.pk), window)
+                addresses.give_back(INVITE_GUESSES, str(other.pk), window)
             followups.right_guess(ip, now)
             raise ChatError(
                 "rate_limited", "Too many wrong invitations; try again later.", limit="codes"
@@ -121,9 +119,9 @@ def _take_invite_guess(closed: list[GroupSession], ip: str | None, now: datetime
 
 def _right_invite_guess(closed: list[GroupSession], ip: str | None, now: datetime) -> None:
     followups.right_guess(ip, now)
-    window = security.window_start(now)
+    window = addresses.window_start(now)
     for session in closed:
-        security.give_back(INVITE_GUESSES, str(session.pk), window)
+        addresses.give_back(INVITE_GUESSES, str(session.pk), window)
 
 
 INVITE_GUESSES = "invite_guess"  # an AddressCounter kind: per session, from every address
@@ -163,7 +161,7 @@ def join(
     session = _pick_session(line, now, invite, session_id, ip)
     if session is None:
         return _closed_answer(line, now, invite)
-    hashed = address_hash(ip) if ip else ""
+    hashed = addresses.address_hash(ip) if ip else ""
     with transaction.atomic():
         # One join at a time per session: nickname and capacity checks hold across processes.
         session = GroupSession.objects.select_for_update().get(pk=session.pk)
@@ -177,7 +175,7 @@ def join(
         if present.filter(role=Role.PARTICIPANT).count() >= session.capacity:
             raise ChatError("full", "This session is full.")
         # The one-to-one chat's limits, per session: people here from the address, joins per hour.
-        security.admit_group_join(
+        addresses.admit_group_join(
             session.pk, ip, present.filter(role=Role.PARTICIPANT, address_hash=hashed), now
         )
         person = GroupParticipant.objects.create(
@@ -468,7 +466,7 @@ def sweep(now=None) -> dict:
     over = GroupSession.objects.not_closed().filter(ends_at__lte=now).values_list("pk", flat=True)
     closed = sum(close_session(pk, now=now) for pk in over)
     gone = GroupParticipant.objects.filter(
-        role=Role.PARTICIPANT, kicked=False, seen_at__lt=_fresh_since(now)
+        role=Role.PARTICIPANT, kicked=False, seen_at__lt=alive_since(now)
     )
     for person_id in gone.values_list("pk", flat=True):
         leave(person_id, now=now)

@@ -11,7 +11,7 @@ from channels.db import aclose_old_connections
 
 from verkkoapu import security
 
-from . import duty, followups, limits, notify, protocol, reads, services, transfer
+from . import duty, followups, limits, notify, protocol, reads, services, taking, transfer
 from .errors import Answer
 from .moderation import ModeratorMixin
 from .runtime import db, messages_after, store_message
@@ -96,7 +96,7 @@ class HelperConsumer(ModeratorMixin, BaseChatConsumer):
         return chat_id
 
     async def handle_accept_next(self, frame):
-        answer = await db(services.accept_next)(self.helper, frame.service)
+        answer = await db(taking.accept_next)(self.helper, frame.service)
         if answer.chat_id:
             await self._open_chat(answer)
             await notify.helper_chat_taken(self.helper.pk, answer.chat_id, self.channel_name)
@@ -110,7 +110,7 @@ class HelperConsumer(ModeratorMixin, BaseChatConsumer):
         )
         if frame.chat not in self.chats:  # taken in another tab of the same helper
             chat = await db(services.own_chat)(self.helper, frame.chat)
-            await self._open_chat(await db(services.helper_chat_answer)(chat))
+            await self._open_chat(await db(taking.helper_chat_answer)(chat))
         if message.seq <= self.chats[frame.chat].last:
             await self.send_json(services.message_frame(message, frame.chat))
         await self._deliver(frame.chat, message.seq, services.message_frame(message, frame.chat))
@@ -180,7 +180,7 @@ class HelperConsumer(ModeratorMixin, BaseChatConsumer):
         message = await db(services.send_notice)(self.helper, frame.chat, frame.text)
         if frame.chat not in self.chats:  # taken in another tab of the same helper
             chat = await db(services.own_chat)(self.helper, frame.chat)
-            await self._open_chat(await db(services.helper_chat_answer)(chat))
+            await self._open_chat(await db(taking.helper_chat_answer)(chat))
         await self._deliver(frame.chat, message.seq, services.message_frame(message, frame.chat))
 
     async def handle_consult(self, frame):
@@ -245,7 +245,7 @@ class HelperConsumer(ModeratorMixin, BaseChatConsumer):
         await aclose_old_connections()
         chat = await db(reads.own_chat_or_none)(self.helper, event["chat"])
         if chat is not None:
-            await self._open_chat(await db(services.helper_chat_answer)(chat))
+            await self._open_chat(await db(taking.helper_chat_answer)(chat))
 
     async def helper_logout(self, event):
         await self.close(code=CLOSE_FORBIDDEN)

@@ -6,7 +6,7 @@ at `ends_at` the chat ends politely with a system message (`ended` by `system`, 
 `time_limit`). Because the time is in the database, the limit holds across processes and
 restarts; each step is claimed with a conditional update, so two sweeps never repeat it.
 
-"Come back later" is a bar with a kind wording: services.bar_asker(kind=come_back_later).
+"Come back later" is a bar with a kind wording: services.ending.bar_asker(kind=come_back_later).
 """
 
 import math
@@ -17,20 +17,23 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import audit, notify, protocol, services
+from . import audit, notify, protocol
 from .models import AuditEvent, Chat, HelperProfile
+from .services.ending import end_chat
+from .services.helpers import own_chat
+from .services.messages import system_message
 
 
 def set_limit(helper: HelperProfile, chat_id: int, minutes: int, now=None) -> datetime:
     """End the helper's chat in `minutes`; both sides see the time left."""
     now = now or timezone.now()
-    chat = services.own_chat(helper, chat_id)
+    chat = own_chat(helper, chat_id)
     ends_at = now + timedelta(minutes=minutes)
     # A limit shorter than the warning period needs no separate warning: this is one.
     warned = minutes <= settings.CHAT_LIMIT_WARNING_MINUTES
     with transaction.atomic():
         Chat.objects.filter(pk=chat.pk).update(ends_at=ends_at, limit_warned=warned)
-        services.system_message(
+        system_message(
             chat,
             lambda: (
                 _(
@@ -62,7 +65,7 @@ def sweep(now=None) -> dict:
             if not Chat.objects.filter(pk=chat.pk, limit_warned=False).update(limit_warned=True):
                 continue  # another process warned first
             left = max(1, math.ceil((chat.ends_at - now).total_seconds() / 60))
-            services.system_message(
+            system_message(
                 chat,
                 lambda left=left: (
                     _(
@@ -78,12 +81,12 @@ def sweep(now=None) -> dict:
             chat = Chat.objects.select_for_update().filter(pk=chat_id, ends_at__lte=now).first()
             if chat is None:
                 continue  # another process ended it
-            services.system_message(
+            system_message(
                 chat,
                 lambda: _(
                     "The time set for this chat is over, so the chat ends now. Thank you for "
                     "writing. You are welcome to come back another time."
                 ),
             )
-            ended += services.end_chat(chat.pk, by="system", now=now, reason="time_limit")
+            ended += end_chat(chat.pk, by="system", now=now, reason="time_limit")
     return {"warned": warned, "ended": ended}

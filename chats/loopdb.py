@@ -8,7 +8,7 @@ Here those statements run on psycopg's asyncio connections instead, one round tr
 
 Only the common case is handled here. Anything unusual — a resend whose `client_id` is stored
 already, a chat that is not writable, a connection the server has cut — returns None and the
-caller falls back to the full, synchronous path in `chats/services.py`, which knows every rule.
+caller falls back to the full, synchronous path in `chats/services/`, which knows every rule.
 Elsewhere (SQLite, or `CHAT_LOOP_DB` off) `enabled()` is False and nothing here runs.
 """
 

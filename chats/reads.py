@@ -8,7 +8,7 @@ from django.db.models import Count, Q
 
 from verkkoapu import security
 
-from . import followups, services, transfer
+from . import asking, followups, services, taking, transfer
 from .errors import Answer, ChatError
 from .models import Chat, DutySession, HelperProfile
 
@@ -40,7 +40,7 @@ def welcome(helper, channel_name: str) -> Welcome:
     services.start_duty(helper, channel_name)
     return Welcome(
         queues=glance(helper, []).queues,
-        chats=[services.helper_chat_answer(chat) for chat in services.helper_chats(helper)],
+        chats=[taking.helper_chat_answer(chat) for chat in services.helper_chats(helper)],
         follow_ups=followups.follow_ups_of(helper),
         offers=transfer.offers_to(helper),
     )
@@ -49,7 +49,7 @@ def welcome(helper, channel_name: str) -> Welcome:
 def asker_state(chat_id: int) -> dict | None:
     """`assigned` or `position` as the asker should see it now; None once the chat has ended."""
     chat = Chat.objects.select_related("helper").filter(pk=chat_id).first()
-    return None if chat is None else services.asker_state_frame(chat)
+    return None if chat is None else asking.asker_state_frame(chat)
 
 
 def chat_row(chat_id: int) -> tuple[str, int] | None:

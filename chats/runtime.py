@@ -16,7 +16,7 @@ from django.conf import settings
 
 from verkkoapu import metrics
 
-from . import followups, groups, loopdb, notify, services
+from . import loopdb, notify, services, sweeps
 from .models import Message
 
 log = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ class Sweeper:
         while True:
             await asyncio.sleep(settings.CHAT_SWEEP_SECONDS)
             metrics.count_sweep()
-            for sweep in (services.sweep, groups.sweep, followups.sweep):
+            for sweep in sweeps.STEPS:
                 try:
                     await db(sweep)()
                 except Exception:

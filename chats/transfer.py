@@ -17,19 +17,18 @@ from django.utils.translation import gettext as _
 
 from stats import services as stats
 
-from . import audit, duty, notify, protocol, services
+from . import audit, duty, notify, protocol
 from .errors import Answer, ChatError
 from .models import AuditEvent, Chat, HelperProfile, ServiceLine
+from .services.helpers import not_your_chat, own_chat
+from .services.messages import system_message
+from .taking import helper_chat_answer, person
 
 Action = AuditEvent.Action
 
 
 def _offer_ends(chat: Chat) -> datetime:
     return chat.transfer_offered_at + timedelta(seconds=settings.CHAT_TRANSFER_OFFER_SECONDS)
-
-
-def person(helper: HelperProfile) -> dict:
-    return protocol.person(helper.display_name, helper.role, helper.pk)
 
 
 def receiver_of(helper: HelperProfile, line: ServiceLine, to: int | str, now=None):
@@ -49,7 +48,7 @@ def receiver_of(helper: HelperProfile, line: ServiceLine, to: int | str, now=Non
 def offer(helper: HelperProfile, chat_id: int, to: int | str, note: str = "", now=None) -> None:
     """Offer the helper's chat to a colleague; both sides' consoles are told (not the asker)."""
     now = now or timezone.now()
-    chat = services.own_chat(helper, chat_id)
+    chat = own_chat(helper, chat_id)
     receiver = receiver_of(helper, chat.line, to, now)
     with transaction.atomic():
         duty.lock(receiver)
@@ -60,7 +59,7 @@ def offer(helper: HelperProfile, chat_id: int, to: int | str, note: str = "", no
             .first()
         )
         if chat is None:
-            raise services.not_your_chat()
+            raise not_your_chat()
         if chat.transfer_to_id:
             raise ChatError(
                 "invalid", _("This chat is already offered to a colleague; wait for the answer.")
@@ -118,7 +117,7 @@ def accept(helper: HelperProfile, chat_id: int, now=None) -> Answer:
             helper=helper, transfer_to=None, transfer_offered_at=None
         )
         chat.refresh_from_db()
-        services.system_message(
+        system_message(
             chat,
             lambda: (
                 _("%(name)s now continues the chat with you. Everything written so far is kept.")
@@ -139,7 +138,7 @@ def accept(helper: HelperProfile, chat_id: int, now=None) -> Answer:
             detail=first.display_name if first else "",
             now=now,
         )
-    return services.helper_chat_answer(chat)
+    return helper_chat_answer(chat)
 
 
 def decline(helper: HelperProfile, chat_id: int, now=None) -> None:
@@ -187,14 +186,6 @@ def withdraw(chat: Chat, reason: str) -> None:
         return
     notify.chat(chat.pk, helper=protocol.transfer_declined_frame(chat.pk, person(receiver), reason))
     notify.helper(receiver.pk, "transfer.event", frame=protocol.transfer_withdrawn_frame(chat.pk))
-
-
-def handover(chat: Chat) -> dict:
-    """What the new helper's `assigned` adds after a transfer: who handed it over, the note."""
-    if not chat.transfer_from_id or chat.transfer_to_id or chat.transfer_from_id == chat.helper_id:
-        return {}
-    giver = chat.transfer_from
-    return {"handover": {"from": person(giver), "note": chat.transfer_note}}
 
 
 def offers_to(helper: HelperProfile) -> list[dict]:

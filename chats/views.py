@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET, require_safe
 
 from scheduling import rota
 
-from . import protocol, referrals, services, youth
+from . import asking, protocol, referrals, youth
 from .models import PreparedText, ServiceLine
 
 MAX_WIDGET_LINES = 10
@@ -28,7 +28,7 @@ def demo_page(request):
 def service_list(request):
     # Practice lines (for training) are never in the public list; their own address answers.
     lines = ServiceLine.objects.filter(active=True, practice=False)
-    return JsonResponse([services.service_object(line) for line in lines], safe=False)
+    return JsonResponse([asking.service_object(line) for line in lines], safe=False)
 
 
 @require_GET
@@ -39,7 +39,7 @@ def service_detail(request, slug):
         return JsonResponse(
             {"error": "not_found", "message": f"No service line {slug!r}."}, status=404
         )
-    return JsonResponse(services.service_object(line))
+    return JsonResponse(asking.service_object(line))
 
 
 @require_GET
@@ -64,7 +64,7 @@ def widget_lines(request):
         if line := found.get(slug):
             answer.append(
                 {
-                    **services.service_object(line),
+                    **asking.service_object(line),
                     "name": line.localized_name(language),
                     "description": line.localized_description(language),
                     "rules": line.localized_rules(language),

@@ -41,7 +41,7 @@ from scheduling import hours
 from scheduling import services as scheduling
 from verkkoapu.recent import Recent
 
-from . import protocol
+from . import duty, protocol
 from .errors import ChatError
 from .models import Chat, LineLoad, PreparedText, ServiceLine
 
@@ -127,7 +127,6 @@ def record_duration(line_id: int, duration: timedelta, now: datetime) -> None:
 
 
 def pace_of(line: ServiceLine, now: datetime | None = None) -> Pace:
-    from . import duty  # duty builds on services, as this module does
 
     total, free = duty.slots(line, now)
     return Pace(total, free, handle_minutes(line.pk))

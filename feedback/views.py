@@ -18,7 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from chats.models import ServiceLine
-from verkkoapu.security import address_hash, request_ip
+from verkkoapu.addresses import address_hash, request_ip
 
 from .forms import FeedbackForm
 

@@ -8,6 +8,8 @@ from django.utils.translation import gettext_lazy as _
 
 from chats.models import HelperProfile, ServiceLine
 
+from .booking import BookingError, check_booking
+
 
 class Weekday(models.IntegerChoices):
     MONDAY = 0, _("Monday")
@@ -199,8 +201,6 @@ class ShiftBooking(models.Model):
 
     def clean(self):
         # The same rules as scheduling.services.book_shift, for the admin's forms.
-        from .services import BookingError, check_booking
-
         if self.slot_id is None or self.helper_id is None or self.day is None:
             return
         try:

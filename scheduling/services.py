@@ -14,6 +14,7 @@ from chats.models import Chat, DutySession, HelperProfile, ServiceLine
 from verkkoapu.recent import Recent
 
 from . import hours
+from .booking import BookingError, _double_booking, check_booking, slot_span  # noqa: F401
 from .models import Debrief, HoursException, OpeningHours, ShiftBooking, ShiftSlot
 
 
@@ -86,39 +87,27 @@ def helpers_present(line: ServiceLine, now: datetime):
     return DutySession.objects.present(now).filter(helper__lines=line)
 
 
-def close_unserved_queues(now: datetime | None = None) -> int:
-    """End queued chats of lines that have closed and have no helper left to take them.
+def unserved_lines(now: datetime) -> list[tuple[ServiceLine, hours.Status]]:
+    """One-to-one lines with askers queued that have closed and have no helper left to take
+    them, with their status (when they open again).
 
     Before closing time the queue waits for a helper; after it, newcomers are refused (see
-    enqueue_asker) and those already queued are served while a helper of the line is on duty.
-    When the last one has gone, each waiting asker is told so plainly and the chat ends.
-    Returns how many chats ended.
+    chats.asking.enqueue_asker) and those already queued are served while a helper of the line
+    is on duty. When the last one has gone, chats' sweep tells each waiting asker so plainly
+    (`closed_text`) and ends the chat (chats/sweeps.py: scheduling answers, chats decides).
     """
-    from chats import services as chats  # chats.services imports this module
-
-    now = now or timezone.now()
-    ended = 0
     waiting_lines = ServiceLine.objects.filter(
         pk__in=Chat.objects.queued().values("line_id"), kind=ServiceLine.Kind.ONE_TO_ONE
     )
+    found = []
     for line in waiting_lines:
         status = line_status(line, now)
-        if status.open or helpers_present(line, now).exists():
-            continue
-        # Follow-up askers are not in the general queue: they wait for their own helper inside
-        # the booked shift, whatever the line's hours, until chats/followups.py releases them.
-        for chat_id in Chat.objects.general_queue(line.pk).values_list("pk", flat=True):
-            with transaction.atomic():
-                # Locked while queued: a helper who arrives this instant cannot take it halfway.
-                chat = Chat.objects.select_for_update().filter(pk=chat_id).queued().first()
-                if chat is None:
-                    continue
-                chats.system_message(chat, lambda opens=status.opens_at: _closed_text(opens))
-                ended += chats.end_chat(chat.pk, by="system", now=now)
-    return ended
+        if not status.open and not helpers_present(line, now).exists():
+            found.append((line, status))
+    return found
 
 
-def _closed_text(opens_at: datetime | None) -> str:
+def closed_text(opens_at: datetime | None) -> str:
     if opens_at is None:
         return _(
             "The chat has closed and no helper is available to answer you any more. "
@@ -132,10 +121,6 @@ def _closed_text(opens_at: datetime | None) -> str:
 
 
 # --- Shifts ------------------------------------------------------------------------------------
-
-
-class BookingError(Exception):
-    """A booking that cannot be made or cancelled; the message is shown to the person as is."""
 
 
 SLOT_PATTERN = re.compile(r"^\s*(\d{1,2})(?:[:.](\d{2}))?\s*[-–]\s*(\d{1,2})(?:[:.](\d{2}))?\s*$")
@@ -166,52 +151,6 @@ def get_slot(line: ServiceLine, label: str) -> ShiftSlot:
             % {"line": line.slug, "label": label, "known": known or "–"}
         )
     return slot
-
-
-def slot_span(slot: ShiftSlot, day: date) -> tuple[datetime, datetime]:
-    """Aware Helsinki start and end of `slot` on `day` (a DST change moves the UTC instant)."""
-    return hours.span(day, hours.DailyHours(slot.starts, slot.ends))
-
-
-def check_booking(
-    helper: HelperProfile, slot: ShiftSlot, day: date, *, booking=None, now=None
-) -> None:
-    """Raise BookingError when `helper` may not have `slot` on `day`; `booking` is being edited."""
-    now = now or timezone.now()
-    line = slot.line
-    name = helper.display_name
-    if not slot.active:
-        raise BookingError(
-            _("The slot %(slot)s of %(line)s can no longer be booked.")
-            % {"slot": slot.label, "line": line.slug}
-        )
-    if not helper.lines.filter(pk=line.pk).exists():
-        raise BookingError(
-            _("%(name)s is not a helper of %(line)s.") % {"name": name, "line": line.slug}
-        )
-    if booking is None or booking.pk is None:
-        # Editing an old booking in the admin stays possible; new ones are for the future.
-        if day < timezone.localdate(now):
-            raise BookingError(_("%(day)s is in the past.") % {"day": f"{day:%d.%m.%Y}"})
-        if slot_span(slot, day)[1] <= now:
-            raise BookingError(
-                _("The shift %(slot)s on %(day)s is already over.")
-                % {"slot": slot.label, "day": f"{day:%d.%m.%Y}"}
-            )
-    twins = ShiftBooking.objects.filter(slot=slot, day=day, helper=helper)
-    if booking is not None and booking.pk is not None:
-        twins = twins.exclude(pk=booking.pk)
-    if twins.exists():
-        raise BookingError(_double_booking(name, line, slot, day))
-
-
-def _double_booking(name, line, slot, day) -> str:
-    return _("%(name)s has already booked %(line)s %(slot)s on %(day)s.") % {
-        "name": name,
-        "line": line.slug,
-        "slot": slot.label,
-        "day": f"{day:%d.%m.%Y}",
-    }
 
 
 def _line(line: ServiceLine | str) -> ServiceLine:

@@ -411,7 +411,7 @@ class Daphne:
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )
-        wait_for_port(self.port, self.proc, 20.0, self.log.name)
+        wait_for_port(self.port, self.proc, 60.0, self.log.name)
         return self
 
     def output(self) -> str:

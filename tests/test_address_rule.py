@@ -10,9 +10,10 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
-from chats import followups, groups, services
+from chats import asking, followups, groups, services, taking
 from chats.models import Bar, Chat, GroupSession
 from chats.services import ChatError
+from verkkoapu import security
 from verkkoapu.security import limit_key
 
 pytestmark = pytest.mark.django_db
@@ -37,16 +38,16 @@ def test_the_rule_is_the_address_or_its_slash_64(settings):
     assert limit_key("192.0.2.5") == "192.0.2.5"
     assert limit_key("::ffff:192.0.2.5") == "192.0.2.5"  # IPv4-mapped IPv6 is the IPv4 address
     assert (
-        services.address_hash(home(1))
-        == services.address_hash(home(500))
-        != services.address_hash(NEIGHBOUR)
+        security.address_hash(home(1))
+        == security.address_hash(home(500))
+        != security.address_hash(NEIGHBOUR)
     )
-    assert services.address_hash("::ffff:192.0.2.5") == services.address_hash("192.0.2.5")
+    assert security.address_hash("::ffff:192.0.2.5") == security.address_hash("192.0.2.5")
     settings.ADDRESS_IPV6_PREFIX = 56
-    assert services.address_hash("2001:db8:77:100::1") == services.address_hash(
+    assert security.address_hash("2001:db8:77:100::1") == security.address_hash(
         "2001:db8:77:1ff::1"
     )
-    assert services.address_hash("2001:db8:77:100::1") != services.address_hash(
+    assert security.address_hash("2001:db8:77:100::1") != security.address_hash(
         "2001:db8:77:200::1"
     )
 
@@ -132,7 +133,7 @@ def test_chat_starts_from_one_slash_64_share_one_limit(open_line, settings):
     settings.CHAT_MAX_STARTS_PER_HOUR = 3
 
     def start(ip):
-        return refused_code(lambda: services.enqueue_asker("vakivalta", language="fi", ip=ip))
+        return refused_code(lambda: asking.enqueue_asker("vakivalta", language="fi", ip=ip))
 
     assert [start(home(i)) for i in range(3)] == [None] * 3
     assert [start(home(i)) for i in range(3, 8)] == ["rate_limited"] * 5
@@ -144,8 +145,8 @@ def test_a_bar_holds_for_the_whole_slash_64_and_the_helper_saw_the_real_address(
     open_line, make_helper, kind
 ):
     helper = make_helper()
-    services.enqueue_asker("vakivalta", language="fi", ip=home(1))
-    chat_id = services.accept_next(helper, "vakivalta").chat_id
+    asking.enqueue_asker("vakivalta", language="fi", ip=home(1))
+    chat_id = taking.accept_next(helper, "vakivalta").chat_id
     assert Chat.objects.get(pk=chat_id).asker_ip == home(1)  # the helper sees the real address
     if kind == Bar.Kind.BAR:
         services.bar_asker(helper, chat_id, 2)
@@ -153,7 +154,7 @@ def test_a_bar_holds_for_the_whole_slash_64_and_the_helper_saw_the_real_address(
         services.bar_asker(helper, chat_id, None, days=1, kind=kind)
 
     def start(ip):
-        return refused_code(lambda: services.enqueue_asker("vakivalta", language="fi", ip=ip))
+        return refused_code(lambda: asking.enqueue_asker("vakivalta", language="fi", ip=ip))
 
     assert [start(home(i)) for i in (2, 99, 4000)] == ["blocked"] * 3
     assert start(NEIGHBOUR) is None

@@ -1,6 +1,6 @@
 """The asker's address: the socket peer, or a trusted proxy's X-Forwarded-For, never a forgery."""
 
-from chats.services import address_hash, client_ip
+from verkkoapu.security import address_hash, client_ip
 
 
 def scope(peer, forwarded=None):

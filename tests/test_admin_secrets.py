@@ -37,8 +37,8 @@ from chats.models import (
     GroupSession,
     Message,
 )
-from chats.services import address_hash
 from letters.models import Letter, Thread
+from verkkoapu.security import address_hash
 
 PROJECT_APPS = ("chats", "scheduling", "stats", "feedback", "letters")
 # A field whose name has one of these parts (or an address or free-text field) must be classified.

@@ -9,7 +9,7 @@ from asgiref.sync import sync_to_async
 from django.test import Client
 from django.utils import timezone
 
-from chats import audit, services
+from chats import asking, audit, services, taking
 from chats.accounts import create_coordinator
 from chats.models import AuditEvent, PreparedText
 from stats import retention
@@ -200,8 +200,8 @@ def test_live_board_shows_who_is_on_duty_their_chats_and_the_queues(
     paula = make_helper(role="professional", name="Paula")
     services.start_duty(paula, "console-paula")
     for i in range(2):
-        services.enqueue_asker("vakivalta", language="fi", ip=f"192.0.2.{i}")
-    services.accept_next(paula, "vakivalta")
+        asking.enqueue_asker("vakivalta", language="fi", ip=f"192.0.2.{i}")
+    taking.accept_next(paula, "vakivalta")
     page = coordinator_client.get("/admin/chats/liveboard/")
     assert page.status_code == 200
     text = page.content.decode()

@@ -6,7 +6,7 @@ import json
 import pytest
 from asgiref.sync import sync_to_async
 
-from chats import services
+from chats import asking, services, sweeps, taking
 from chats.models import Chat, Message
 from tests.conftest import (
     all_text_in_database,
@@ -104,13 +104,13 @@ def test_accept_next_race_in_threads_takes_each_asker_once(open_line, make_helpe
 
     settings.CHAT_MAX_CHATS_PROFESSIONAL = 12  # the race is under test here, not capacity
     for i in range(12):
-        services.enqueue_asker("vakivalta", language="fi", ip=f"192.0.2.{i}")
+        asking.enqueue_asker("vakivalta", language="fi", ip=f"192.0.2.{i}")
     helpers = [make_helper() for _ in range(4)]
 
     def drain(helper):
         taken = []
         try:
-            while (answer := services.accept_next(helper, "vakivalta")).chat_id:
+            while (answer := taking.accept_next(helper, "vakivalta")).chat_id:
                 taken.append(answer.chat_id)
         finally:
             close_old_connections()
@@ -129,7 +129,7 @@ def test_simultaneous_starts_are_told_their_exact_places(open_line):
     answers = []
 
     def work(i):
-        answers.append(services.enqueue_asker("vakivalta", language="fi", ip=f"198.51.100.{i}"))
+        answers.append(asking.enqueue_asker("vakivalta", language="fi", ip=f"198.51.100.{i}"))
 
     assert in_threads(12, work) == []
     told = {answer.chat_id: answer.frames[0]["position"] for answer in answers}
@@ -358,23 +358,23 @@ def test_sweep_ends_chats_of_vanished_askers_and_requeues_orphans(open_line, mak
 
     helper = make_helper()
     start_time = timezone.now()
-    gone = services.enqueue_asker("vakivalta", language="fi", ip="192.0.2.1", now=start_time)
-    kept = services.enqueue_asker("vakivalta", language="fi", ip="192.0.2.2", now=start_time)
+    gone = asking.enqueue_asker("vakivalta", language="fi", ip="192.0.2.1", now=start_time)
+    kept = asking.enqueue_asker("vakivalta", language="fi", ip="192.0.2.2", now=start_time)
     services.start_duty(helper, "channel-x", now=start_time)
-    services.accept_next(helper, "vakivalta", now=start_time)  # takes `gone`'s chat
+    taking.accept_next(helper, "vakivalta", now=start_time)  # takes `gone`'s chat
     later = start_time + timedelta(seconds=settings.CHAT_ASKER_GRACE_SECONDS + 1)
     services.touch_asker(kept.chat_id, now=later)
     services.touch_duty("channel-x", now=later)
-    assert services.sweep(now=later) == {"ended": 1, "requeued": 0}
+    assert sweeps.sweep(now=later) == {"ended": 1, "requeued": 0}
     assert not Chat.objects.filter(pk=gone.chat_id).exists()
     assert DailyCount.objects.get(metric="ended_by", key="system").count == 1
 
     # The helper takes the other asker, then vanishes: the chat returns to the front.
-    services.accept_next(helper, "vakivalta", now=later)
+    taking.accept_next(helper, "vakivalta", now=later)
     services.end_duty("channel-x", now=later)
     much_later = later + timedelta(seconds=settings.CHAT_HELPER_GRACE_SECONDS + 1)
     services.touch_asker(kept.chat_id, now=much_later)
-    assert services.sweep(now=much_later) == {"ended": 0, "requeued": 1}
+    assert sweeps.sweep(now=much_later) == {"ended": 0, "requeued": 1}
     chat = Chat.objects.get(pk=kept.chat_id)
     assert chat.status == Chat.Status.QUEUED and chat.helper is None
     assert chat.messages.get().sender == "system"

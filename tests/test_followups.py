@@ -13,12 +13,13 @@ import pytest
 import time_machine
 from asgiref.sync import sync_to_async
 
-from chats import followups, services
+from chats import followups
 from chats.models import Chat, CodeGuess, FollowUp
 from scheduling.hours import HELSINKI
 from scheduling.services import book_shift
 from stats.models import DailyCount
 from tests.conftest import next_frame, receive_nothing
+from verkkoapu import security
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -233,7 +234,7 @@ async def test_guessing_codes_at_speed_is_rate_limited_across_connections(
     stored = await sync_to_async(
         lambda: list(CodeGuess.objects.values_list("address_hash", flat=True))
     )()
-    assert stored == [services.address_hash("192.0.2.66")]
+    assert stored == [security.address_hash("192.0.2.66")]
     honest = await asker_socket(lines["vakivalta"], ip="198.51.100.3")
     assert (await start(honest, code=code))["type"] == "queued"
 

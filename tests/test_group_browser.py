@@ -89,7 +89,7 @@ def run_session(browser, server, session, cookie, moderator_id):
     assert from_database(live.count) == 1
     console.locator("#pause-toggle").click()
     console.locator("#duty-state").filter(has_text="break").wait_for()
-    assert from_database(lambda: duty._paused_ids([moderator_id], None)) == {moderator_id}
+    assert from_database(lambda: duty.paused_ids([moderator_id], None)) == {moderator_id}
 
     people = []
     for nickname in ("Aamuvirkku", "Yökyöpeli"):

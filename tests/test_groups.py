@@ -329,7 +329,7 @@ async def test_after_a_layer_outage_the_room_catches_up_from_the_database(
 ):
     from channels.layers import get_channel_layer
 
-    from chats.consumers import BaseChatConsumer
+    from chats.sockets import BaseChatConsumer
 
     if not hasattr(BaseChatConsumer, "layer_rejoin"):
         pytest.skip("the layer watch (chats/layer.py) is not in this tree")

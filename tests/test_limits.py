@@ -15,7 +15,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.utils import timezone
 
-from chats import groups, services
+from chats import asking, groups, services, taking
 from chats.models import AddressCounter, Chat
 from chats.services import ChatError
 from stats import retention
@@ -37,7 +37,7 @@ IP = "203.0.113.70"
 
 
 def enqueue(ip=IP, now=None):
-    return services.enqueue_asker("vakivalta", language="fi", ip=ip, now=now)
+    return asking.enqueue_asker("vakivalta", language="fi", ip=ip, now=now)
 
 
 # --- Open chats and starts per hour ---------------------------------------------------------------
@@ -104,7 +104,7 @@ def test_a_barred_address_hears_blocked_before_any_limit(open_line, make_helper,
     settings.CHAT_MAX_STARTS_PER_HOUR = 1
     helper = make_helper()
     first = enqueue()
-    services.accept_next(helper, "vakivalta")
+    taking.accept_next(helper, "vakivalta")
     services.bar_asker(helper, first.chat_id, hours=2)
     with pytest.raises(ChatError) as refused:
         enqueue()

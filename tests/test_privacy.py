@@ -22,7 +22,7 @@ from asgiref.sync import sync_to_async
 from django.test import Client
 from django.utils import timezone
 
-from chats import followups, groups, services
+from chats import followups, groups
 from scheduling.hours import HELSINKI
 from scheduling.services import book_shift
 from stats import retention
@@ -36,6 +36,7 @@ from tests.conftest import (
     tables_holding,
     wait_for_port,
 )
+from verkkoapu import security
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -98,7 +99,7 @@ async def test_a_bar_keeps_only_a_keyed_hash_and_only_while_it_runs(
     )
     await console.send_json_to({"type": "bar", "chat": chat, "hours": 1})
     await next_frame(asker, "ended")
-    hashed = services.address_hash(ip)
+    hashed = security.address_hash(ip)
     assert await where(ip, token) == set()
     assert await where(hashed) - LIMITS == {"chats_bar"}
     await purge()
@@ -136,7 +137,7 @@ async def test_a_group_session_leaves_nothing_once_it_closes(lines, make_helper,
     await participant.send_json_to({"type": "message", "text": words})
     await next_frame(participant, "message")
 
-    hashed = services.address_hash(ip)
+    hashed = security.address_hash(ip)
     assert await where(ip) == set()  # never in clear, not even while the session runs
     assert await where(hashed) - LIMITS == {"chats_groupparticipant"}
     assert await where(nickname) == {"chats_groupparticipant", "chats_groupmessage"}
@@ -169,7 +170,7 @@ async def test_feedback_after_a_chat_holds_no_link_to_it(
     # The asker's own words name the helper; nothing else ties the row to the chat.
     assert await where("Kiitos-Auttaja-Aino") == {"feedback_feedback"}
     assert await where(ip, token, *words) == set()
-    assert await where(services.address_hash(ip)) <= LIMITS  # this hour's chat-start limit
+    assert await where(security.address_hash(ip)) <= LIMITS  # this hour's chat-start limit
 
 
 async def test_a_follow_up_keeps_only_a_hash_of_its_code_and_nothing_once_done(
@@ -220,7 +221,7 @@ async def test_a_follow_up_keeps_only_a_hash_of_its_code_and_nothing_once_done(
         await guesser.send_json_to({"type": "start", "language": "fi", "code": "kala-kissa"})
         assert (await next_frame(guesser, "error"))["code"] == "not_found"
         await guesser.disconnect()
-        guess_hash = services.address_hash("203.0.113.110")
+        guess_hash = security.address_hash("203.0.113.110")
         assert await where(guess_hash) - LIMITS == {"chats_codeguess"}
 
     await purge(now=shift_end + timedelta(hours=1, minutes=1))
@@ -262,7 +263,7 @@ def test_a_letter_thread_leaves_nothing_once_the_asker_ends_it(open_line, make_h
     ip, words = "203.0.113.121", ["Kirjoitan-yöllä-kotoa", "Vastaan-kirjeeseesi"]
     helper = make_helper()
     client, code, thread = letter_thread(open_line, helper, ip, words)
-    hashed, code_hash = services.address_hash(ip), followups.code_hash(code)
+    hashed, code_hash = security.address_hash(ip), followups.code_hash(code)
     assert tables_holding(words[0]) == tables_holding(words[1]) == {"letters_letter"}
     assert tables_holding(code_hash) == {"letters_thread"}
     assert tables_holding(code) == tables_holding(ip) == set()  # never stored in clear
@@ -309,7 +310,7 @@ def test_a_letter_thread_leaves_nothing_once_its_retention_runs_out(open_line, m
     assert {r.kind: r.count for r in results}["letter_threads_expired"] == 0
     results = retention.purge_ip_addresses(now=timezone.now() + timedelta(days=61))
     assert {r.kind: r.count for r in results}["letter_threads_expired"] == 1
-    secrets = (*words, "Vielä-yksi-kirje", code, code_hash, ip, services.address_hash(ip))
+    secrets = (*words, "Vielä-yksi-kirje", code, code_hash, ip, security.address_hash(ip))
     assert {t for s in secrets for t in tables_holding(s)} == set()
 
 

@@ -29,7 +29,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from chats import protocol, services
+from chats import asking, protocol, services, sweeps, taking
 from chats.models import AddressCounter, Bar, Chat, DutySession, Message
 from chats.protocol import FrameError
 from chats.services import ChatError
@@ -139,7 +139,7 @@ class ChatServices(RuleBasedStateMachine):
             self._duty(helper, True)
         for asker in range(waiting):
             ip = f"198.51.100.{asker}"
-            answer = services.enqueue_asker(SLUG, language="fi", ip=ip, now=self.now)
+            answer = asking.enqueue_asker(SLUG, language="fi", ip=ip, now=self.now)
             self.chats[answer.chat_id] = {
                 "asker": asker, "token": answer.frames[0]["token"], "ip": ip, "helper": None,
                 "last_seq": 0,
@@ -147,7 +147,7 @@ class ChatServices(RuleBasedStateMachine):
             self.holding[asker] = answer.chat_id
             self.connected_askers.add(asker)
         for helper in self.helpers[:taken]:
-            if chat_id := services.accept_next(helper, SLUG, now=self.now).chat_id:
+            if chat_id := taking.accept_next(helper, SLUG, now=self.now).chat_id:
                 self.chats[chat_id]["helper"] = helper.pk
 
     def _tick(self, seconds=1):
@@ -196,9 +196,9 @@ class ChatServices(RuleBasedStateMachine):
             or self.starts.get(key, 0) >= django_settings.CHAT_MAX_STARTS_PER_HOUR
         ):
             return self._expect(
-                "rate_limited", services.enqueue_asker, SLUG, language=language, ip=ip, now=self.now
+                "rate_limited", asking.enqueue_asker, SLUG, language=language, ip=ip, now=self.now
             )
-        answer = services.enqueue_asker(SLUG, language=language, ip=ip, now=self.now)
+        answer = asking.enqueue_asker(SLUG, language=language, ip=ip, now=self.now)
         [queued] = answer.frames
         assert queued["type"] == "queued"
         assert queued["position"] == Chat.objects.general_queue(answer.chat.line_id).count()
@@ -214,7 +214,7 @@ class ChatServices(RuleBasedStateMachine):
     def resume(self, data):
         asker = self._holder(data)
         chat_id = self.holding[asker]
-        answer = services.resume_chat(self.chats[chat_id]["token"], now=self.now)
+        answer = asking.resume_chat(self.chats[chat_id]["token"], now=self.now)
         assert answer.chat_id == chat_id
         ids = [m["id"] for m in answer.frames[0]["messages"]]
         assert ids == list(range(1, len(ids) + 1))
@@ -224,13 +224,13 @@ class ChatServices(RuleBasedStateMachine):
 
     @rule(token=st.text(max_size=40))
     def resume_a_guessed_token(self, token):
-        self._expect("not_found", services.resume_chat, token, now=self.now)
+        self._expect("not_found", asking.resume_chat, token, now=self.now)
 
     @precondition(lambda self: self.old_tokens)
     @rule(pick=st.integers(0, 100))
     def an_ended_chat_accepts_nothing(self, pick):
         chat_id, token = self.old_tokens[pick % len(self.old_tokens)]
-        self._expect("not_found", services.resume_chat, token, now=self.now)
+        self._expect("not_found", asking.resume_chat, token, now=self.now)
         self._expect("not_found", services.post_message, chat_id, "asker", "vieläkö?")
 
     @precondition(lambda self: self.holding)
@@ -271,7 +271,7 @@ class ChatServices(RuleBasedStateMachine):
         self._tick()
         queue = Chat.objects.general_queue(self.helpers[0].lines.get(slug=SLUG).pk)
         expected = queue.values_list("pk", flat=True).first()
-        answer = services.accept_next(helper, SLUG, now=self.now)
+        answer = taking.accept_next(helper, SLUG, now=self.now)
         assert answer.chat_id == expected  # the longest waiting, or `empty` for nobody
         if expected is None:
             assert answer.frames[0]["type"] == "empty"
@@ -326,7 +326,7 @@ class ChatServices(RuleBasedStateMachine):
         for helper in self.helpers:
             if helper.pk in self.on_duty:
                 services.touch_duty(f"test.{helper.pk}", now=self.now)
-        services.sweep(now=self.now)
+        sweeps.sweep(now=self.now)
         for chat_id, chat in list(self.chats.items()):
             if chat["asker"] not in self.connected_askers:
                 self._end(chat_id)  # the asker's grace is over: the chat ended
@@ -356,7 +356,7 @@ class ChatServices(RuleBasedStateMachine):
             return
         line_id = self.helpers[0].lines.get(slug=SLUG).pk
         queue = list(Chat.objects.general_queue(line_id))
-        assert [services.position_of(chat) for chat in queue] == list(range(1, len(queue) + 1))
+        assert [asking.position_of(chat) for chat in queue] == list(range(1, len(queue) + 1))
 
     @invariant()
     def a_helper_sees_only_their_own_chats(self):

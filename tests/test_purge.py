@@ -9,7 +9,7 @@ from django.apps import apps
 from django.core.management import call_command
 from django.utils import timezone
 
-from chats import groups, services
+from chats import asking, groups
 from chats.models import (
     Bar,
     Chat,
@@ -24,7 +24,7 @@ from scheduling.hours import HELSINKI
 from stats import retention
 from stats.models import DailyCount, JobRun
 from tests.conftest import tables_holding
-from verkkoapu import jobs
+from verkkoapu import jobs, security
 
 pytestmark = pytest.mark.django_db
 
@@ -40,14 +40,14 @@ def leftovers(open_line, make_helper, lines):
     helper = make_helper(services=("vakivalta", "unichat"))
 
     def chat(ip, **changes):
-        chat_id = services.enqueue_asker("vakivalta", language="fi", ip=ip, now=now).chat_id
+        chat_id = asking.enqueue_asker("vakivalta", language="fi", ip=ip, now=now).chat_id
         Chat.objects.filter(pk=chat_id).update(**changes)
         return chat_id
 
     kept = {
         "chat": chat("198.51.100.1"),
         "bar": Bar.objects.create(
-            address_hash=services.address_hash("198.51.100.2"),
+            address_hash=security.address_hash("198.51.100.2"),
             line=open_line,
             until=now + timedelta(hours=1),
             created_at=now,
@@ -56,7 +56,7 @@ def leftovers(open_line, make_helper, lines):
     chat("203.0.113.30", queued_at=now - timedelta(hours=25))  # older than CHAT_MAX_AGE_HOURS
     chat("203.0.113.31", asker_seen_at=now - timedelta(hours=1))  # asker gone, nobody swept
     Bar.objects.create(
-        address_hash=services.address_hash("203.0.113.32"),
+        address_hash=security.address_hash("203.0.113.32"),
         line=open_line,
         until=now - timedelta(minutes=1),
         created_at=now - timedelta(days=1),
@@ -91,7 +91,7 @@ def leftovers(open_line, make_helper, lines):
         GroupParticipant.objects.create(
             session=session,
             nickname=nickname,
-            address_hash=services.address_hash(ip),
+            address_hash=security.address_hash(ip),
             joined_at=session.starts_at,
             seen_at=now,
         )
@@ -121,12 +121,12 @@ def leftovers(open_line, make_helper, lines):
     follow_up("in-use", now - timedelta(minutes=1), kept["talking"])
     follow_up("waiting", now - timedelta(minutes=1), kept["chat"])
     CodeGuess.objects.create(
-        address_hash=services.address_hash("203.0.113.35"),
+        address_hash=security.address_hash("203.0.113.35"),
         window_start=now - timedelta(days=1),
         count=3,
     )
     kept["guess"] = CodeGuess.objects.create(
-        address_hash=services.address_hash("198.51.100.4"), window_start=now, count=1
+        address_hash=security.address_hash("198.51.100.4"), window_start=now, count=1
     )
     return kept
 
@@ -161,7 +161,7 @@ def test_purge_removes_what_is_past_retention_and_keeps_what_is_alive(leftovers,
     for ip in gone:
         # The per-address limit counters of this hour are still in force (docs/privacy.md).
         assert not tables_holding(ip)
-        assert tables_holding(services.address_hash(ip)) <= {"chats_addresscounter"}
+        assert tables_holding(security.address_hash(ip)) <= {"chats_addresscounter"}
     assert tables_holding("198.51.100.1") == {"chats_chat"}  # a live chat keeps its address
     assert tables_holding("198.51.100.5") == {"chats_chat"}
     # What was ended or closed was counted first.
@@ -176,7 +176,7 @@ def test_purge_removes_what_is_past_retention_and_keeps_what_is_alive(leftovers,
     # Two hours on, the live chats are over too, and no hash of any address is left.
     retention.purge_ip_addresses(now=timezone.now() + timedelta(hours=2))
     for ip in [*gone, "198.51.100.1", "198.51.100.5"]:
-        assert not tables_holding(ip) and not tables_holding(services.address_hash(ip))
+        assert not tables_holding(ip) and not tables_holding(security.address_hash(ip))
 
 
 def test_purge_is_safe_to_run_again_and_a_dry_run_changes_nothing(leftovers):

@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.utils import timezone, translation
 
-from chats import services
+from chats import asking, services, sweeps
 from chats.models import Chat
 from scheduling import rota
 from scheduling.hours import HELSINKI
@@ -75,7 +75,7 @@ async def test_at_closing_time_queued_askers_are_served_and_newcomers_are_not(
             "opens_at": "2026-12-02T12:00:00+02:00",
         }
         # The sweep after closing leaves them alone: a helper of the line is on duty.
-        await sync_to_async(services.sweep)(now=helsinki(18, 0, 30))
+        await sync_to_async(sweeps.sweep)(now=helsinki(18, 0, 30))
         assert await sync_to_async(Chat.objects.queued().count)() == 2
 
         await console.send_json_to({"type": "accept_next", "service": "vakivalta"})
@@ -98,11 +98,11 @@ async def test_queued_asker_is_told_plainly_when_nobody_is_left_after_closing(li
         asker = await asker_socket(lines["vakivalta"])
         assert (await start(asker))["type"] == "queued"
         # Before closing the queue waits for a helper, even with nobody on duty.
-        await sync_to_async(services.sweep)(now=helsinki(17, 59, 30))
+        await sync_to_async(sweeps.sweep)(now=helsinki(17, 59, 30))
         assert await sync_to_async(Chat.objects.queued().count)() == 1
 
         traveller.move_to(helsinki(18, 0, 10))
-        await sync_to_async(services.sweep)(now=helsinki(18, 0, 10))
+        await sync_to_async(sweeps.sweep)(now=helsinki(18, 0, 10))
         told = await next_frame(asker, "message")
         assert told["sender"] == "system"
         assert "2. joulukuuta 2026" in told["text"]  # when the line opens again
@@ -115,7 +115,7 @@ def test_after_closing_a_dropped_helper_keeps_the_queue_only_for_the_grace_perio
     lines, make_helper, settings
 ):
     grace = timedelta(seconds=settings.CHAT_HELPER_GRACE_SECONDS)
-    waiting = services.enqueue_asker("vakivalta", language="fi", ip=None, now=helsinki(17, 59))
+    waiting = asking.enqueue_asker("vakivalta", language="fi", ip=None, now=helsinki(17, 59))
     own = make_helper()
     other_line = make_helper(services=("ero",))
     services.start_duty(own, "own-console", now=helsinki(17, 59))
@@ -125,22 +125,22 @@ def test_after_closing_a_dropped_helper_keeps_the_queue_only_for_the_grace_perio
     just_after = helsinki(18, 0) + grace / 2
     services.touch_asker(waiting.chat_id, now=just_after)
     services.touch_duty("ero-console", now=just_after)
-    services.sweep(now=just_after)
+    sweeps.sweep(now=just_after)
     assert Chat.objects.filter(pk=waiting.chat_id).exists()
 
     # The grace is over; a helper of another line being there does not serve this one.
     later = helsinki(18, 0) + grace + timedelta(seconds=1)
     services.touch_asker(waiting.chat_id, now=later)
     services.touch_duty("ero-console", now=later)
-    assert services.sweep(now=later)["ended"] == 1
+    assert sweeps.sweep(now=later)["ended"] == 1
     assert not Chat.objects.filter(pk=waiting.chat_id).exists()
 
 
 @pytest.mark.django_db
 def test_open_line_without_helpers_keeps_its_queue(lines, settings):
-    waiting = services.enqueue_asker("vakivalta", language="fi", ip=None, now=helsinki(13, 0))
+    waiting = asking.enqueue_asker("vakivalta", language="fi", ip=None, now=helsinki(13, 0))
     services.touch_asker(waiting.chat_id, now=helsinki(13, 1))
-    assert services.sweep(now=helsinki(13, 1))["ended"] == 0
+    assert sweeps.sweep(now=helsinki(13, 1))["ended"] == 0
     assert Chat.objects.filter(pk=waiting.chat_id).exists()
 
 
@@ -612,7 +612,7 @@ def test_follow_up_asker_waiting_before_opening_is_left_for_their_helper(lines, 
         chat=chat,
         created_at=helsinki(9),
     )
-    services.sweep(now=helsinki(11, 50, 30))
+    sweeps.sweep(now=helsinki(11, 50, 30))
     assert Chat.objects.filter(pk=chat.pk).exists()
 
 

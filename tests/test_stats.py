@@ -11,7 +11,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 from openpyxl import load_workbook
 
-from chats import services
+from chats import asking, services, taking
 from chats.accounts import create_coordinator
 from chats.models import Chat
 from stats import export
@@ -39,20 +39,20 @@ def test_a_known_set_of_chats_leaves_exactly_these_counts(open_line, make_helper
     t0 = timezone.now() - timedelta(hours=1)
 
     def asker(minute):
-        return services.enqueue_asker(
+        return asking.enqueue_asker(
             "vakivalta", language="fi", ip=f"203.0.113.{minute}", now=t0 + timedelta(minutes=minute)
         ).chat_id
 
     a, b, c, d = asker(0), asker(1), asker(2), asker(3)
     # a waits 30 s, talks 3 min, ends it herself.
-    services.accept_next(professional, "vakivalta", now=t0 + timedelta(seconds=30))
+    taking.accept_next(professional, "vakivalta", now=t0 + timedelta(seconds=30))
     services.end_chat(a, by="asker", now=t0 + timedelta(minutes=3, seconds=30))
     # b waits 3 min, talks 10 min; the peer helper ends it with two topics.
-    services.accept_next(peer, "vakivalta", now=t0 + timedelta(minutes=4))
+    taking.accept_next(peer, "vakivalta", now=t0 + timedelta(minutes=4))
     services.end_chat_by_helper(peer, b, ["fyysinen", "henkinen"], now=t0 + timedelta(minutes=14))
     # c gives up in the queue; d waits 20 min and vanishes mid-chat: the system ends it.
     services.end_chat(c, by="asker", now=t0 + timedelta(minutes=5))
-    services.accept_next(professional, "vakivalta", now=t0 + timedelta(minutes=23))
+    taking.accept_next(professional, "vakivalta", now=t0 + timedelta(minutes=23))
     services.end_chat(d, by="system", now=t0 + timedelta(minutes=60))
 
     assert cells(open_line) == {
@@ -97,8 +97,8 @@ def test_many_chats_ending_at_once_are_all_counted_on_postgresql(open_line, make
     now = timezone.now()
     chat_ids = []
     for n in range(16):
-        services.enqueue_asker("vakivalta", language="fi", ip=f"203.0.113.{n}", now=now)
-        chat_ids.append(services.accept_next(helper, "vakivalta", now=now).chat_id)
+        asking.enqueue_asker("vakivalta", language="fi", ip=f"203.0.113.{n}", now=now)
+        chat_ids.append(taking.accept_next(helper, "vakivalta", now=now).chat_id)
 
     def work(i):
         services.end_chat(chat_ids[i], by="helper", topics=["vaino"], now=now)

@@ -10,7 +10,7 @@ from asgiref.sync import sync_to_async
 from django.test import Client
 from django.utils import timezone
 
-from chats import duty, services, transfer, waiting
+from chats import asking, duty, services, sweeps, taking, transfer, waiting
 from chats.models import Chat, HelperProfile, LineLoad, Message
 from chats.services import ChatError
 from chats.waiting import Pace, can_serve_before_closing, estimate_range
@@ -268,15 +268,15 @@ async def test_capacity_refuses_the_third_chat_of_a_professional(
 
 def test_peer_holds_one_chat_and_a_coordinator_may_allow_more(open_line, make_helper):
     for i in range(3):
-        services.enqueue_asker("vakivalta", language="fi", ip=f"192.0.2.{i}")
+        asking.enqueue_asker("vakivalta", language="fi", ip=f"192.0.2.{i}")
     peer = make_helper(role="peer")
-    assert services.accept_next(peer, "vakivalta").chat_id
+    assert taking.accept_next(peer, "vakivalta").chat_id
     with pytest.raises(ChatError) as refused:
-        services.accept_next(peer, "vakivalta")
+        taking.accept_next(peer, "vakivalta")
     assert refused.value.code == "at_capacity"
     HelperProfile.objects.filter(pk=peer.pk).update(max_chats=2)
     peer.refresh_from_db()
-    assert services.accept_next(peer, "vakivalta").chat_id
+    assert taking.accept_next(peer, "vakivalta").chat_id
     assert Chat.objects.queued().count() == 1
 
 
@@ -301,7 +301,7 @@ async def test_length_limit_warns_then_ends_the_chat_at_its_time(
         assert ends_at == timezone.now() + timedelta(minutes=30)
         assert (await next_frame(console, "time_limit"))["chat"] == chat
 
-        sweep = sync_to_async(services.sweep)
+        sweep = sync_to_async(sweeps.sweep)
         clock.move_to(ends_at - timedelta(minutes=5, seconds=1))
         await sweep()
         assert await receive_nothing(asker)
@@ -397,18 +397,17 @@ def test_newcomers_past_the_cut_off_are_told_the_next_opening_and_other_services
         busy = make_helper(role="professional", name="Paula")
         services.start_duty(busy, "console-1")
         for i in range(2):
-            services.enqueue_asker("vakivalta", language="fi", ip=f"192.0.2.{i}")
-            services.accept_next(busy, "vakivalta")
+            asking.enqueue_asker("vakivalta", language="fi", ip=f"192.0.2.{i}")
+            taking.accept_next(busy, "vakivalta")
         waiting._paces.forget()  # a moment later: the pace a process keeps for a second is old
         # 30 min left, 2 busy places, 20-minute chats: three more askers can be answered.
         answers = [
-            services.enqueue_asker("vakivalta", language="fi", ip=f"198.51.100.{i}")
-            for i in range(3)
+            asking.enqueue_asker("vakivalta", language="fi", ip=f"198.51.100.{i}") for i in range(3)
         ]
         assert [a.frames[0]["position"] for a in answers] == [1, 2, 3]
         assert Client().get("/api/services/vakivalta/").json()["accepting"] is False
         with pytest.raises(ChatError) as refused:
-            services.enqueue_asker("vakivalta", language="fi", ip="203.0.113.9")
+            asking.enqueue_asker("vakivalta", language="fi", ip="203.0.113.9")
         frame = refused.value.as_frame()
         assert frame["code"] == "queue_full"
         assert datetime.fromisoformat(frame["opens_at"]) == datetime(
@@ -420,7 +419,7 @@ def test_newcomers_past_the_cut_off_are_told_the_next_opening_and_other_services
         # A second professional comes on duty: two free places, and the newcomer fits.
         services.start_duty(make_helper(role="professional"), "console-2")
         assert Client().get("/api/services/vakivalta/").json()["accepting"] is True
-        joined = services.enqueue_asker("vakivalta", language="fi", ip="203.0.113.9")
+        joined = asking.enqueue_asker("vakivalta", language="fi", ip="203.0.113.9")
         assert joined.frames[0]["type"] == "queued" and joined.frames[0]["position"] == 4
 
 
@@ -448,8 +447,8 @@ def test_line_pace_learns_from_answered_chats(open_line, make_helper):
     helper = make_helper()
     now = timezone.now()
     for minutes in (40, 40, 40):
-        services.enqueue_asker("vakivalta", language="fi", ip="192.0.2.1", now=now)
-        chat = services.accept_next(helper, "vakivalta", now=now).chat_id
+        asking.enqueue_asker("vakivalta", language="fi", ip="192.0.2.1", now=now)
+        chat = taking.accept_next(helper, "vakivalta", now=now).chat_id
         services.end_chat(chat, by="helper", now=now + timedelta(minutes=minutes))
     load = LineLoad.objects.get(line=open_line)
     assert load.samples == 3

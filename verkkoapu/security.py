@@ -9,15 +9,13 @@
 - Sessions: a session is written, and its cookie set, only when it holds a login.
 - Helper sockets: whether the login behind a socket still holds (not logged out, not idle past
   SESSION_COOKIE_AGE, same password, verified with a code when required).
-- The address rule (an IPv6 /64 is one address) and its keyed hash, for every per-address
-  measure; per-address limits that hold across server processes: open chats, chats started per
-  hour, unknown tokens per hour, and `take_in`, the atomic reservation every guess limit uses.
-  Counters are keyed hashes in the database, purged with their hour.
+- Client addresses, the address rule and per-address limits live in verkkoapu/addresses.py;
+  their names are imported here too.
 
-Nothing here imports chats at module level: chats.services imports this module.
+Nothing here imports chats at module level (chats imports this module); inside functions only
+chats.models, chats.errors and chats.notify, which import nothing of the chat services.
 """
 
-import ipaddress
 import logging
 import math
 from datetime import datetime, timedelta
@@ -31,8 +29,6 @@ from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.sessions.backends.base import UpdateError
 from django.contrib.sessions.middleware import SessionMiddleware
-from django.db import DatabaseError, connection, transaction
-from django.db.models import F
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -40,6 +36,30 @@ from django.utils.cache import patch_vary_headers
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.csp import CSP
 from django.utils.deprecation import MiddlewareMixin
+
+from .addresses import (  # noqa: F401  (read from here too: chats, feedback, letters)
+    WINDOW,
+    address_hash,
+    admit_chat_start,
+    admit_group_join,
+    bump,
+    client_ip,
+    count_chat_start,
+    count_in_window,
+    count_token_miss,
+    give_back,
+    give_back_in,
+    limit_key,
+    open_chats_from,
+    purge_address_counters,
+    refuse_token_guessing,
+    request_ip,
+    take,
+    take_in,
+    too_many_open,
+    uncount_chat_start,
+    window_start,
+)
 
 log = logging.getLogger(__name__)
 
@@ -77,24 +97,7 @@ class SecurityHeadersMiddleware(MiddlewareMixin):
         return response
 
 
-# --- Logins --------------------------------------------------------------------------------
-
-
-def request_ip(request) -> str | None:
-    """The client's address as the chat sockets see it (the same trusted-proxy rules)."""
-    from chats.services import client_ip
-
-    scope = getattr(request, "scope", None)
-    if scope is None:  # WSGI (the test client): rebuild what client_ip reads from a scope
-        headers = []
-        if settings.PROXY_IP_HEADER:
-            meta = "HTTP_" + settings.PROXY_IP_HEADER.upper().replace("-", "_")
-            if meta in request.META:
-                headers.append(
-                    (settings.PROXY_IP_HEADER.lower().encode(), request.META[meta].encode())
-                )
-        scope = {"client": [request.META.get("REMOTE_ADDR"), 0], "headers": headers}
-    return client_ip(scope)
+# --- Logins ---------------------------------------------------------------------------------
 
 
 class LoginAttemptsBackend(AxesStandaloneBackend):
@@ -297,252 +300,3 @@ def close_sockets_of_session(sender, request, user, **kwargs):
     key = getattr(getattr(request, "session", None), "session_key", None)
     if key:
         notify.session_ended(key)
-
-
-# --- Per-address limits ----------------------------------------------------------------------
-
-WINDOW = timedelta(hours=1)
-
-
-# --- The address rule: which addresses are the same person -----------------------------------
-
-
-def limit_key(ip: str) -> str:
-    """The address rule, for every per-address measure (limits, bars, kicks, guesses, feedback):
-    an IPv4 address as it is; an IPv6 address as its network of ADDRESS_IPV6_PREFIX bits (/64:
-    one home connection holds the whole /64 and picks any address in it); IPv4-mapped IPv6 as
-    the IPv4 address. Something that is not an address is its own key."""
-    try:
-        address = ipaddress.ip_address(ip)
-    except ValueError:
-        return ip
-    if address.version == 6:
-        if address.ipv4_mapped:
-            return str(address.ipv4_mapped)
-        return str(ipaddress.ip_network(f"{address}/{settings.ADDRESS_IPV6_PREFIX}", strict=False))
-    return str(address)
-
-
-def address_hash(ip: str) -> str:
-    """The address rule as a keyed hash: what bars, kicks and counters store, never the address.
-    Recognisable while a measure lasts, not reversible without SECRET_KEY."""
-    key = limit_key(ip)
-    return salted_hmac("verkkoapu.address", key, algorithm="sha256").hexdigest()
-
-
-def window_start(now: datetime) -> datetime:
-    """The start of the hour the per-address counters count in."""
-    seconds = WINDOW.total_seconds()
-    return datetime.fromtimestamp(now.timestamp() // seconds * seconds, tz=now.tzinfo)
-
-
-def _cell(kind: str, hashed: str, now: datetime):
-    from chats.models import AddressCounter
-
-    return AddressCounter.objects.filter(
-        kind=kind, address_hash=hashed, window_start=window_start(now)
-    )
-
-
-def count_in_window(kind: str, hashed: str, now: datetime) -> int:
-    return _cell(kind, hashed, now).values_list("count", flat=True).first() or 0
-
-
-# One statement on both databases (SQLite 3.35+, PostgreSQL): the first event of an hour creates
-# the row, later ones count on it. It was four round trips, and every chat start pays it.
-_BUMP_SQL = """
-INSERT INTO {table} (kind, address_hash, window_start, count) VALUES (%s, %s, %s, 1)
-ON CONFLICT (kind, address_hash, window_start) DO UPDATE SET count = {table}.count + 1
-RETURNING count
-"""
-
-
-def bump(kind: str, hashed: str, now: datetime) -> int:
-    """Count one event for this address in the current hour; the count including it.
-
-    Inside a transaction the counter row stays locked until it ends (PostgreSQL), so one
-    address's concurrent attempts, on any process, take their turns.
-    """
-    from chats.models import AddressCounter
-
-    window = window_start(now)
-    table = connection.ops.quote_name(AddressCounter._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _BUMP_SQL.format(table=table),
-            [kind, hashed, connection.ops.adapt_datetimefield_value(window)],
-        )
-        (count,) = cursor.fetchone()
-    if window != _forgotten_for:
-        # A new hour in this process: past hours of everyone can go, once this transaction is
-        # over (two chat starts must never wait on each other's cleanup). Once per hour and
-        # process, not per address: a burst of new addresses ran it for each of them. Marked
-        # done only when it ran: a refused start rolls back and leaves it to the next.
-        transaction.on_commit(lambda: _forget_past_hours(now))
-    return count
-
-
-_forgotten_for: datetime | None = None  # the hour whose past this process last cleared
-
-
-# One statement on both databases: count one more attempt unless the limit is reached; a row
-# comes back only when the attempt was taken. The row's lock (PostgreSQL) or the database's
-# write lock (SQLite) makes simultaneous attempts take their turns, so no more than `limit`
-# ever get through, whatever the number of processes.
-_TAKE_SQL = """
-INSERT INTO {table} ({keys}, count) VALUES ({marks}, 1)
-ON CONFLICT ({keys}) DO UPDATE SET count = {table}.count + 1 WHERE {table}.count < %s
-RETURNING count
-"""
-
-
-def take_in(model, keys: dict, limit: int) -> bool:
-    """Reserve one attempt in `model`'s counter row `keys` (its unique columns) unless it
-    already holds `limit`: whether it was taken. Call before the expensive or secret check."""
-    if limit < 1:
-        return False
-    table = connection.ops.quote_name(model._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(name) for name in keys)
-    values = [
-        connection.ops.adapt_datetimefield_value(value) if isinstance(value, datetime) else value
-        for value in keys.values()
-    ]
-    sql = _TAKE_SQL.format(table=table, keys=columns, marks=", ".join(["%s"] * len(keys)))
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*values, limit])
-        return cursor.fetchone() is not None
-
-
-def give_back_in(model, keys: dict) -> None:
-    """The attempt turned out right (a login, a code): it does not count."""
-    model.objects.filter(count__gt=0, **keys).update(count=F("count") - 1)
-
-
-def take(kind: str, hashed: str, window: datetime, limit: int) -> bool:
-    from chats.models import AddressCounter
-
-    keys = {"kind": kind, "address_hash": hashed, "window_start": window}
-    return take_in(AddressCounter, keys, limit)
-
-
-def give_back(kind: str, hashed: str, window: datetime) -> None:
-    from chats.models import AddressCounter
-
-    give_back_in(AddressCounter, {"kind": kind, "address_hash": hashed, "window_start": window})
-
-
-def _forget_past_hours(now: datetime) -> None:
-    from chats.models import AddressCounter
-
-    global _forgotten_for
-    window = window_start(now)
-    try:
-        with transaction.atomic():
-            # Rows another process is deleting right now are its business: skip, never wait.
-            old = AddressCounter.objects.filter(window_start__lt=window)
-            ids = list(old.select_for_update(skip_locked=True).values_list("pk", flat=True)[:1000])
-            AddressCounter.objects.filter(pk__in=ids).delete()
-    except DatabaseError:
-        log.warning("could not delete past hours' address counters; the purge will")
-        return
-    _forgotten_for = window
-
-
-def _rate_limited(message: str, limit: str):
-    """`rate_limited`, with `limit` naming which (an addition to the contract: a client can say
-    what to do, e.g. the widget tells an asker to end the chat open in another tab)."""
-    from chats.services import ChatError
-
-    return ChatError("rate_limited", message, limit=limit)
-
-
-def open_chats_from(ip: str, up_to: int | None = None) -> int:
-    """Queued or live one-to-one chats whose asker has this address (or its IPv6 /64); with
-    `up_to`, only those started no later than that chat."""
-    from chats.models import Chat
-
-    key = limit_key(ip)
-    chats = Chat.objects.all() if up_to is None else Chat.objects.filter(pk__lte=up_to)
-    if ":" not in key:
-        return chats.filter(asker_ip=key).count()
-    addresses = chats.filter(asker_ip__contains=":").values_list("asker_ip", flat=True)
-    return sum(1 for address in addresses if limit_key(address) == key)
-
-
-def too_many_open():
-    return _rate_limited(
-        "This connection already has open chats. End one before a new one.", "open_chats"
-    )
-
-
-def admit_chat_start(ip: str | None, now: datetime) -> None:
-    """Refuse (`rate_limited`) a new chat from an address that holds or started too many.
-
-    Call inside the transaction that creates the chat: a refusal rolls its count back, and the
-    counter row's lock makes one address's starts take turns across processes.
-    """
-    if not ip:
-        return  # no address to count by (a local socket); nothing to limit
-    count_chat_start(ip, now)
-    if open_chats_from(ip) >= settings.CHAT_MAX_OPEN_PER_ADDRESS:
-        raise too_many_open()
-
-
-def count_chat_start(ip: str | None, now: datetime) -> None:
-    """Count a start in the address's hour, in one statement of its own; past the hour's limit
-    it is uncounted and refused (`rate_limited`). The open chats are counted after the insert
-    (chats.services, `create_queued_chat` on PostgreSQL)."""
-    if not ip:
-        return
-    if bump("start", address_hash(ip), now) > settings.CHAT_MAX_STARTS_PER_HOUR:
-        uncount_chat_start(ip, now)
-        raise _rate_limited(
-            "Too many chats started from this connection. Try again later.", "starts"
-        )
-
-
-def uncount_chat_start(ip: str, now: datetime) -> None:
-    """A start admitted and then taken back: it does not count towards the hour's starts."""
-    _cell("start", address_hash(ip), now).update(count=F("count") - 1)
-
-
-def admit_group_join(session_id: int, ip: str | None, present_from_address, now) -> None:
-    """The same limits for a group session: people present from the address, joins per hour.
-
-    `present_from_address` is the session's participants present from this address; call
-    inside the transaction that holds the session's lock.
-    """
-    if not ip:
-        return
-    if present_from_address.count() >= settings.CHAT_MAX_OPEN_PER_ADDRESS:
-        raise _rate_limited(
-            "This connection is already in the group. Use that window.", "open_chats"
-        )
-    if bump(f"join.{session_id}", address_hash(ip), now) > settings.CHAT_MAX_STARTS_PER_HOUR:
-        raise _rate_limited("Too many joins from this connection. Try again later.", "starts")
-
-
-def refuse_token_guessing(ip: str | None, now: datetime) -> None:
-    """`rate_limited` once an address has sent too many unknown tokens this hour."""
-    if not ip:
-        return
-    misses = count_in_window("token_miss", address_hash(ip), now)
-    if misses >= settings.CHAT_MAX_TOKEN_MISSES_PER_HOUR:
-        raise _rate_limited(
-            "Too many unknown chats from this connection. Try again later.", "token_misses"
-        )
-
-
-def count_token_miss(ip: str | None, now: datetime) -> None:
-    if ip:
-        bump("token_miss", address_hash(ip), now)
-
-
-def purge_address_counters(now: datetime, dry_run: bool = False) -> int:
-    """Delete the counters of past hours (for purge_ip_addresses); how many went."""
-    from chats.models import AddressCounter
-
-    old = AddressCounter.objects.filter(window_start__lt=window_start(now))
-    if dry_run:
-        return old.count()
-    return old.delete()[1].get(AddressCounter._meta.label, 0)

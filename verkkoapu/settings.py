@@ -344,7 +344,7 @@ CHAT_HEARTBEAT_SECONDS = env.float("CHAT_HEARTBEAT_SECONDS", default=15.0)
 CHAT_ASKER_GRACE_SECONDS = env.float("CHAT_ASKER_GRACE_SECONDS", default=120.0)
 CHAT_HELPER_GRACE_SECONDS = env.float("CHAT_HELPER_GRACE_SECONDS", default=60.0)
 CHAT_SWEEP_SECONDS = env.float("CHAT_SWEEP_SECONDS", default=5.0)
-# A full garbage collection of each server process this often (chats/consumers.py).
+# A full garbage collection of each server process this often (chats/runtime.py).
 CHAT_GC_SECONDS = env.float("CHAT_GC_SECONDS", default=60.0)
 # Threads per process for database work; below the PostgreSQL pool's max_size (20).
 CHAT_DB_THREADS = env.int("CHAT_DB_THREADS", default=4)

@@ -34,7 +34,7 @@ class LineLoad(models.Model):
 class QueueTail(models.Model):
     """A line's newest place in its queue: the `queued_at` its latest start was given.
 
-    A start locks this row in the same statement that inserts its chat (chats/services.py,
+    A start locks this row in the same statement that inserts its chat (chats/services/queue.py,
     `create_queued_chat` on PostgreSQL), so starts of a line take their places in turn and no
     start lands in front of one already told a place. The sweep deletes rows minutes old: a
     start's own clock is later by then.
