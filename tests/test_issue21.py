@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
-from chats import duty, group_series, referrals, services, youth
+from chats import asking, duty, group_series, referrals, youth
 from chats.errors import ChatError
 from chats.models import (
     AgeRange,
@@ -177,7 +177,7 @@ def test_a_12_to_29_line_asks_and_counts_age_ranges_with_no_code_change(lines):
     line = ServiceLine.objects.create(slug="nuoret-aikuiset", name="Nuoret aikuiset")
     for order, key in enumerate(["12_17", "18_29"]):
         AgeRange.objects.create(line=line, key=key, label=key.replace("_", "–"), order=order)
-    assert services.service_object(line)["asks_age"] is True
+    assert asking.service_object(line)["asks_age"] is True
     assert [r["key"] for r in youth.age_question(line, "en")] == ["12_17", "18_29"]
     youth.refuse_adult(line, "18_29", "fi")  # served here
     with pytest.raises(ChatError) as error:
@@ -221,7 +221,7 @@ def test_referrals_by_region_reach_a_closed_lines_asker(lines, client):
     elsewhere.lines.set([lines["ero"]])
     saturday_night = at(3, day=date(2027, 3, 6))
     with time_machine.travel(saturday_night, tick=False):
-        assert services.service_object(line)["open"] is False
+        assert asking.service_object(line)["open"] is False
         assert referrals.referrals_for(line, "helsinki") == [everywhere, helsinki]
         assert referrals.referrals_for(line, "Helsinki", available_now=True) == [everywhere]
         assert referrals.regions(line) == ["Helsinki", "Tampere"]
