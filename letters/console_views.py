@@ -2,7 +2,7 @@
 
 Logged-in helpers only, with the session and CSRF protection of the console (the JSON posts
 take the CSRF token in the X-CSRFToken header). What a helper may see and do is decided in
-letters/services.py; these views parse, call and answer.
+letters/answering.py; these views parse, call and answer.
 """
 
 from datetime import datetime
@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from chats.errors import ChatError
 from chats.models import PreparedText
 
-from . import services
+from . import answering
 from .views import _body, error_response
 
 
@@ -52,53 +52,60 @@ def _api(view):
 @helper_only
 def inbox_page(request, helper):
     now = timezone.now()
-    rows = services.inbox(helper, now)
+    rows = answering.inbox(helper, now)
     for row in rows:
         row["since"] = datetime.fromisoformat(row["waiting_since"])
     return render(
         request,
         "letters/console_inbox.html",
-        {"helper": helper, "rows": rows, "approvals": services.approvals(helper)},
+        {"helper": helper, "rows": rows, "approvals": answering.approvals(helper)},
     )
+
+
+def _thread_action(request, helper, thread_id):
+    """Do the posted action: a redirect when it went through, else the error to show."""
+    action = request.POST.get("action")
+    try:
+        if action == "claim":
+            answering.claim(helper, thread_id)
+        elif action == "hand_back":
+            answering.hand_back(helper, thread_id)
+            return redirect(reverse("letters-inbox"))
+        elif action == "answer":
+            keep = request.POST.get("keep") == "on"
+            answering.answer(helper, thread_id, request.POST.get("text", ""), keep=keep)
+            return redirect(reverse("letters-inbox"))
+        elif action == "approve":
+            answering.approve(helper, int(request.POST.get("reply", "0") or 0))
+            return redirect(reverse("letters-inbox"))
+        elif action == "end":
+            answering.end_by_helper(helper, thread_id)
+            return redirect(reverse("letters-inbox"))
+    except ChatError as failed:
+        return failed
+    except ValueError:
+        return ChatError("bad_request", "Bad request.")
+    return redirect(reverse("letters-thread", args=[thread_id]))
 
 
 @helper_only
 def thread_page(request, helper, thread_id):
     error = None
     if request.method == "POST":
-        action = request.POST.get("action")
-        try:
-            if action == "claim":
-                services.claim(helper, thread_id)
-            elif action == "hand_back":
-                services.hand_back(helper, thread_id)
-                return redirect(reverse("letters-inbox"))
-            elif action == "answer":
-                keep = request.POST.get("keep") == "on"
-                services.answer(helper, thread_id, request.POST.get("text", ""), keep=keep)
-                return redirect(reverse("letters-inbox"))
-            elif action == "approve":
-                services.approve(helper, int(request.POST.get("reply", "0") or 0))
-                return redirect(reverse("letters-inbox"))
-            elif action == "end":
-                services.end_by_helper(helper, thread_id)
-                return redirect(reverse("letters-inbox"))
-        except ChatError as failed:
-            error = failed
-        except ValueError:
-            error = ChatError("bad_request", "Bad request.")
-        if error is None:
-            return redirect(reverse("letters-thread", args=[thread_id]))
+        outcome = _thread_action(request, helper, thread_id)
+        if not isinstance(outcome, ChatError):
+            return outcome
+        error = outcome
     try:
-        thread = services.helper_thread(helper, thread_id)
+        thread = answering.helper_thread(helper, thread_id)
     except ChatError as failed:
         return render(
             request,
             "letters/console_inbox.html",
             {
                 "helper": helper,
-                "rows": services.inbox(helper),
-                "approvals": services.approvals(helper),
+                "rows": answering.inbox(helper),
+                "approvals": answering.approvals(helper),
                 "error": error or failed,
             },
             status=404 if error is None else 409,
@@ -129,33 +136,33 @@ def thread_page(request, helper, thread_id):
 @_api
 def api_inbox(request, helper):
     """The waiting threads of the helper's lines and the replies awaiting their approval."""
-    return {"letters": services.inbox(helper), "approvals": services.approvals(helper)}
+    return {"letters": answering.inbox(helper), "approvals": answering.approvals(helper)}
 
 
 @require_GET
 @_api
 def api_thread(request, helper, thread_id):
-    return services.helper_thread(helper, thread_id)
+    return answering.helper_thread(helper, thread_id)
 
 
 @require_POST
 @_api
 def api_claim(request, helper, thread_id):
-    services.claim(helper, thread_id)
-    return services.helper_thread(helper, thread_id)
+    answering.claim(helper, thread_id)
+    return answering.helper_thread(helper, thread_id)
 
 
 @require_POST
 @_api
 def api_claim_next(request, helper, slug):
-    thread = services.claim_next(helper, slug)
-    return {"thread": services.helper_thread(helper, thread.pk) if thread else None}
+    thread = answering.claim_next(helper, slug)
+    return {"thread": answering.helper_thread(helper, thread.pk) if thread else None}
 
 
 @require_POST
 @_api
 def api_hand_back(request, helper, thread_id):
-    services.hand_back(helper, thread_id)
+    answering.hand_back(helper, thread_id)
     return {"ok": True}
 
 
@@ -163,19 +170,19 @@ def api_hand_back(request, helper, thread_id):
 @_api
 def api_answer(request, helper, thread_id):
     body = _body(request)
-    reply = services.answer(helper, thread_id, body.get("text"), keep=bool(body.get("keep")))
+    reply = answering.answer(helper, thread_id, body.get("text"), keep=bool(body.get("keep")))
     return {"reply": reply.pk, "released": reply.released_at is not None}
 
 
 @require_POST
 @_api
 def api_approve(request, helper, reply_id):
-    services.approve(helper, reply_id)
+    answering.approve(helper, reply_id)
     return {"ok": True}
 
 
 @require_POST
 @_api
 def api_end(request, helper, thread_id):
-    services.end_by_helper(helper, thread_id)
+    answering.end_by_helper(helper, thread_id)
     return {"ok": True}

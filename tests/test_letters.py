@@ -15,7 +15,7 @@ from django.test import Client
 from chats import followups
 from chats.models import CodeGuess, PreparedText
 from chats.services import ChatError
-from letters import services
+from letters import answering, services
 from letters.models import Letter, LetterSettings, Thread
 from scheduling.hours import HELSINKI
 from scheduling.services import line_status
@@ -69,7 +69,7 @@ def test_a_letter_written_at_night_is_claimed_by_exactly_one_of_two_racing_helpe
 
     def race(i):
         try:
-            services.claim(helpers[i], written.thread_id)
+            answering.claim(helpers[i], written.thread_id)
             won.append(i)
         except ChatError as error:
             lost.append(error.code)
@@ -79,7 +79,7 @@ def test_a_letter_written_at_night_is_claimed_by_exactly_one_of_two_racing_helpe
     thread = Thread.objects.get()
     assert thread.claimed_by == helpers[won[0]]
     # The loser's inbox says who is answering and offers no claim.
-    row = services.inbox(helpers[1 - won[0]])[0]
+    row = answering.inbox(helpers[1 - won[0]])[0]
     assert row["claimed_by"] == helpers[won[0]].display_name and not row["may_claim"]
 
 
@@ -88,7 +88,7 @@ def test_the_inbox_lists_oldest_first_with_the_waiting_time(letter_line, make_he
     clock.shift(timedelta(hours=2))
     second = write("Toinen")
     clock.shift(timedelta(minutes=30))
-    rows = services.inbox(make_helper())
+    rows = answering.inbox(make_helper())
     assert [row["id"] for row in rows] == [first.thread_id, second.thread_id]
     assert [row["waiting_seconds"] for row in rows] == [9000, 1800]
     assert services.inbox_summary(letter_line.pk) == (2, NIGHT)
@@ -107,8 +107,8 @@ def test_a_line_without_letters_takes_none(lines):
 def answered(make_helper, text="Kiitos kirjeestäsi. Olet tervetullut kirjoittamaan lisää.", **kw):
     written = write()
     helper = make_helper(**kw)
-    services.claim(helper, written.thread_id)
-    services.answer(helper, written.thread_id, text)
+    answering.claim(helper, written.thread_id)
+    answering.answer(helper, written.thread_id, text)
     return written, helper
 
 
@@ -161,27 +161,27 @@ def test_a_wrong_code_is_refused_and_counted(letter_line, clock, settings):
 def test_a_kept_thread_goes_to_the_same_helper(letter_line, make_helper, clock):
     written = write()
     anna, ben = make_helper(name="Anna"), make_helper(name="Ben")
-    services.claim(anna, written.thread_id)
-    services.answer(anna, written.thread_id, "Kirjoitellaan.", keep=True)
+    answering.claim(anna, written.thread_id)
+    answering.answer(anna, written.thread_id, "Kirjoitellaan.", keep=True)
     other = write("Toisen ihmisen kirje")  # waits for anyone
 
     clock.shift(timedelta(days=3))
     services.write_again(written.code, "Kiitos, tässä lisää.", ip=ASKER_IP)
-    rows = services.inbox(anna)
+    rows = answering.inbox(anna)
     assert [(row["id"], row["kept_for_you"]) for row in rows] == [
         (written.thread_id, True),
         (other.thread_id, False),
     ]
-    assert not services.inbox(ben)[1]["may_claim"]
+    assert not answering.inbox(ben)[1]["may_claim"]
     with pytest.raises(ChatError) as refused:
-        services.claim(ben, written.thread_id)
+        answering.claim(ben, written.thread_id)
     assert refused.value.code == "reserved"
-    assert services.claim_next(ben, "vakivalta").pk == other.thread_id
+    assert answering.claim_next(ben, "vakivalta").pk == other.thread_id
 
     # Anna does not answer within the line's 14 days: the letter goes to the line.
     clock.shift(timedelta(days=14))
-    services.claim(ben, written.thread_id)
-    services.answer(ben, written.thread_id, "Anna on poissa, vastaan minä.")
+    answering.claim(ben, written.thread_id)
+    answering.answer(ben, written.thread_id, "Anna on poissa, vastaan minä.")
     assert Thread.objects.get(pk=written.thread_id).kept_by is None
 
 
@@ -192,35 +192,35 @@ def test_an_approval_required_reply_is_not_shown_before_approval(letter_line, ma
     assert "Vertaisen vastaus" not in json.dumps(services.read_thread(written.code))
     reply = Letter.objects.get(sender="helper")
     with pytest.raises(ChatError) as refused:
-        services.approve(peer, reply.pk)
+        answering.approve(peer, reply.pk)
     assert refused.value.code == "forbidden"
 
     professional = make_helper()
-    assert [row["id"] for row in services.approvals(professional)] == [reply.pk]
+    assert [row["id"] for row in answering.approvals(professional)] == [reply.pk]
     assert (
-        services.helper_thread(professional, written.thread_id)["letters"][1]["released"] is False
+        answering.helper_thread(professional, written.thread_id)["letters"][1]["released"] is False
     )
     clock.shift(timedelta(hours=5))
-    services.approve(professional, reply.pk)
+    answering.approve(professional, reply.pk)
     texts = [letter["text"] for letter in services.read_thread(written.code)["letters"]]
     assert texts[-1] == "Vertaisen vastaus"
     # A professional's own reply is not held.
     again = write()
-    services.claim(professional, again.thread_id)
-    assert services.answer(professional, again.thread_id, "Ammattilainen").released_at
+    answering.claim(professional, again.thread_id)
+    assert answering.answer(professional, again.thread_id, "Ammattilainen").released_at
 
 
 def test_a_claim_is_needed_to_answer_and_can_be_handed_back(letter_line, make_helper, clock):
     written = write()
     anna, ben = make_helper(), make_helper()
     with pytest.raises(ChatError) as refused:
-        services.answer(anna, written.thread_id, "Hei")
+        answering.answer(anna, written.thread_id, "Hei")
     assert refused.value.code == "not_claimed"
-    services.claim(anna, written.thread_id)
-    services.hand_back(anna, written.thread_id)
-    services.claim(ben, written.thread_id)
+    answering.claim(anna, written.thread_id)
+    answering.hand_back(anna, written.thread_id)
+    answering.claim(ben, written.thread_id)
     with pytest.raises(ChatError):
-        services.answer(anna, written.thread_id, "Hei")
+        answering.answer(anna, written.thread_id, "Hei")
 
 
 # --- Ending and retention ------------------------------------------------------------------------
@@ -239,8 +239,8 @@ def test_threads_are_erased_after_the_reply_was_read_or_left_unread(
 ):
     read, helper = answered(make_helper)
     unread = write("Ei koskaan luettu")
-    services.claim(helper, unread.thread_id)
-    services.answer(helper, unread.thread_id, "Vastaus jota ei lueta")
+    answering.claim(helper, unread.thread_id)
+    answering.answer(helper, unread.thread_id, "Vastaus jota ei lueta")
     never_answered = write("Kukaan ei vastannut")
     clock.shift(timedelta(days=1))
     services.read_thread(read.code)
@@ -273,8 +273,8 @@ def test_statistics_show_the_letter_counts_only(letter_line, make_helper, clock)
     written = write(topics=["henkinen"])
     helper = make_helper()
     clock.shift(timedelta(days=2))
-    services.claim(helper, written.thread_id)
-    services.answer(helper, written.thread_id, "Vastaus tilastoja varten")
+    answering.claim(helper, written.thread_id)
+    answering.answer(helper, written.thread_id, "Vastaus tilastoja varten")
     services.write_again(written.code, "Vielä yksi", ip=ASKER_IP)
     services.end_by_asker(written.code)
     counts = {}

@@ -14,7 +14,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from letters import services as letters
+from letters import answering as letters
 from letters.models import LetterSettings, Thread
 from scheduling.models import HoursException
 from scheduling.services import line_status

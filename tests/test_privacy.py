@@ -234,7 +234,7 @@ async def test_a_follow_up_keeps_only_a_hash_of_its_code_and_nothing_once_done(
 
 def letter_thread(line, helper, ip, words):
     """An asker writes a letter over HTTP, a helper claims and answers it, the asker reads it."""
-    from letters import services as letters
+    from letters import answering as letters
     from letters.models import LetterSettings
 
     LetterSettings.objects.create(line=line, offers_letters=True)

@@ -166,16 +166,19 @@ def shoot(base: str, ids: dict, only: str, full: bool, locale: str, out: Path) -
     return made
 
 
-def main(argv=None):
+def _arguments(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", default="", help="pages whose name contains this")
     parser.add_argument("--full", action="store_true", help="whole pages, not the first screen")
     parser.add_argument("--locale", default="fi-FI", help="the browser's language (fi-FI)")
     parser.add_argument("--out", default=str(OUT), help="folder (docs/screenshots)")
     parser.add_argument("--keep", default="", help="a folder to keep the example database in")
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
 
-    folder = Path(args.keep or tempfile.mkdtemp(prefix="verkkoapu-screenshots-"))
+
+def _example_database(folder: Path) -> tuple[dict, dict]:
+    """Django set up on the folder's SQLite database (made and seeded once): its environment
+    and the example objects' ids."""
     folder.mkdir(parents=True, exist_ok=True)
     fresh = not (folder / "ids.json").exists()
     env = {
@@ -198,7 +201,13 @@ def main(argv=None):
         call_command("migrate", verbosity=0)
         ids = seed()
         (folder / "ids.json").write_text(json.dumps(ids))
-    ids = json.loads((folder / "ids.json").read_text())
+    return env, json.loads((folder / "ids.json").read_text())
+
+
+def main(argv=None):
+    args = _arguments(argv)
+    folder = Path(args.keep or tempfile.mkdtemp(prefix="verkkoapu-screenshots-"))
+    env, ids = _example_database(folder)
     port = free_port()
     log = open(folder / "daphne.log", "wb")
     proc = subprocess.Popen(
