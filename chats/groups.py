@@ -7,8 +7,6 @@ sessions, joins and messages for statistics and deletes every participant and me
 """
 
 import hmac
-import math
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -23,7 +21,14 @@ from verkkoapu import addresses
 
 from . import followups, notify, protocol
 from .errors import ChatError
-from .models import GroupMessage, GroupParticipant, GroupSession, HelperProfile, ServiceLine
+from .group_schedule import (  # noqa: F401  (re-exported: `groups.schedule_session(...)`)
+    ScheduleError,
+    invite_bits,
+    new_invite,
+    schedule_session,
+    weak_invite,
+)
+from .models import GroupMessage, GroupParticipant, GroupSession, ServiceLine
 from .models.lines import alive_since
 from .services.bars import active_bar
 
@@ -289,148 +294,6 @@ def post_message(person_id: int, text: str, now=None) -> GroupMessage:
     return _post(person.session_id, person, text, now)
 
 
-# --- Moderators --------------------------------------------------------------------------------
-
-
-def _moderated_session(helper: HelperProfile, session_id: int, now: datetime) -> GroupSession:
-    session = (
-        GroupSession.objects.running(now)
-        .filter(pk=session_id, line__in=helper.lines.filter(kind=ServiceLine.Kind.GROUP))
-        .first()
-    )
-    named = session and session.moderators.exists()
-    if session is None or (named and not session.moderators.filter(pk=helper.pk).exists()):
-        raise ChatError("not_found", "No running session that you moderate.")
-    return session
-
-
-def moderator_join(
-    helper: HelperProfile, slug: str, session_id: int | None = None, now=None
-) -> JoinAnswer:
-    """A moderator enters the running session of a line: `group_joined` with its history.
-
-    A session with named moderators admits only them; one with none admits the line's helpers.
-    """
-    now = now or timezone.now()
-    if not helper.lines.filter(slug=slug, kind=ServiceLine.Kind.GROUP).exists():
-        raise ChatError("not_found", f"You are not a helper of the group line {slug!r}.")
-    running = GroupSession.objects.running(now).filter(line__slug=slug)
-    if session_id is not None:
-        running = running.filter(pk=session_id)
-    mine = running.filter(Q(moderators=helper) | Q(moderators=None)).order_by("starts_at", "pk")
-    session = mine.first()
-    if session is None:
-        raise ChatError("not_found", "No session of this line that you moderate is running.")
-    with transaction.atomic():
-        person, created = GroupParticipant.objects.get_or_create(
-            session=session,
-            helper=helper,
-            defaults={
-                "nickname": helper.display_name,
-                "role": Role.MODERATOR,
-                "joined_at": now,
-                "seen_at": now,
-            },
-        )
-        count = _present_count(session, now)
-        if created:
-            notify.group(session.pk, protocol.participants_frame(count))
-        session.refresh_from_db()
-        history = _history(session)
-    frame = protocol.group_joined_frame(
-        session.pk,
-        count,
-        title=session.title,
-        ends_at=protocol.iso(session.ends_at),
-        pinned=session.pinned,
-        messages=[protocol.for_moderator(m, session.pk) for m in history],
-    )
-    return JoinAnswer([frame], session.pk, person.pk, seq=session.last_seq)
-
-
-def moderator_leave(helper: HelperProfile, session_ids, now=None) -> None:
-    """The moderator's console closed: they no longer count among those present."""
-    for session_id in session_ids:
-        with transaction.atomic():
-            deleted, _ = GroupParticipant.objects.filter(
-                session_id=session_id, helper=helper, role=Role.MODERATOR
-            ).delete()
-            session = GroupSession.objects.filter(pk=session_id, closed_at=None).first()
-            if deleted and session:
-                notify.group(session_id, protocol.participants_frame(_present_count(session, now)))
-
-
-def _moderator(helper: HelperProfile, session_id: int, now: datetime) -> GroupParticipant:
-    _moderated_session(helper, session_id, now)
-    # Another console tab of the same helper may have left and taken the row with it.
-    person, _ = GroupParticipant.objects.get_or_create(
-        session_id=session_id,
-        helper=helper,
-        defaults={
-            "nickname": helper.display_name,
-            "role": Role.MODERATOR,
-            "joined_at": now,
-            "seen_at": now,
-        },
-    )
-    return person
-
-
-def moderator_message(helper: HelperProfile, session_id: int, text: str, now=None):
-    now = now or timezone.now()
-    return _post(session_id, _moderator(helper, session_id, now), text, now)
-
-
-def remove_message(helper: HelperProfile, session_id: int, seq: int, now=None) -> None:
-    """Take a message down: its text is erased now, and everyone is told its id."""
-    now = now or timezone.now()
-    _moderator(helper, session_id, now)
-    with transaction.atomic():
-        taken = GroupMessage.objects.filter(session_id=session_id, seq=seq, removed=False).update(
-            removed=True, text=""
-        )
-        if not taken:
-            raise ChatError("not_found", "No such message, or it was already removed.")
-        notify.group(session_id, protocol.removed_frame(seq))
-
-
-def kick(helper: HelperProfile, session_id: int, nickname: str, now=None) -> None:
-    """Out for the rest of the session: this socket now, and any later join from its address."""
-    now = now or timezone.now()
-    _moderator(helper, session_id, now)
-    with transaction.atomic():
-        session = GroupSession.objects.select_for_update().get(pk=session_id)
-        wanted = nickname.casefold()
-        person = next(
-            (
-                p
-                for p in _present(session, now).filter(role=Role.PARTICIPANT)
-                if p.nickname.casefold() == wanted
-            ),
-            None,
-        )
-        if person is None:
-            raise ChatError("not_found", "Nobody in the session has that nickname.")
-        GroupParticipant.objects.filter(pk=person.pk).update(kicked=True)
-        notify.group(session_id, kicked=person.pk)
-        notify.group(session_id, protocol.participants_frame(_present_count(session, now)))
-
-
-def pin(helper: HelperProfile, session_id: int, text: str, now=None) -> None:
-    """A welcome or the rules at the top of the room; an empty text unpins."""
-    now = now or timezone.now()
-    _moderator(helper, session_id, now)
-    with transaction.atomic():
-        GroupSession.objects.filter(pk=session_id).update(pinned=text)
-        notify.group(session_id, protocol.pinned_frame(text))
-
-
-def close_by_moderator(helper: HelperProfile, session_id: int, now=None) -> None:
-    now = now or timezone.now()
-    _moderated_session(helper, session_id, now)
-    close_session(session_id, now=now)
-
-
 def close_session(session_id: int, now=None) -> bool:
     """Close a session: count it, delete its people and messages, tell everyone the next start.
 
@@ -471,84 +334,3 @@ def sweep(now=None) -> dict:
     for person_id in gone.values_list("pk", flat=True):
         leave(person_id, now=now)
     return {"closed": closed}
-
-
-# --- Scheduling (schedulegroup and the admin) ---------------------------------------------------
-
-
-class ScheduleError(Exception):
-    pass
-
-
-def new_invite() -> str:
-    """A closed group's invitation: as hard to guess as a follow-up code (five list words)."""
-    return followups.new_code()
-
-
-def invite_bits(code: str) -> float:
-    """How hard an invitation a coordinator chose is to guess, in bits, estimated as a guesser
-    would try: a list word or any run of letters as one word of a large dictionary (about 16
-    bits; more only for letters beyond 8), each digit by itself, a separator about one bit."""
-    bits = 0.0
-    for run in re.findall(r"[^\W\d_]+|\d|[^\w\s]|_", code.strip().casefold()):
-        if run in followups.WORDS:
-            bits += math.log2(len(followups.WORDS))
-        elif run.isalpha():
-            bits += min(len(run) * math.log2(26), 16 + max(0, len(run) - 8) * math.log2(26))
-        elif run.isdigit():
-            bits += math.log2(10)
-        else:
-            bits += 1.0
-    return bits
-
-
-def weak_invite(code: str) -> bool:
-    """Weaker than a generated invitation (a follow-up code's strength, followups.CODE_BITS)."""
-    return bool(code.strip()) and invite_bits(code) < followups.CODE_BITS - 0.5
-
-
-def schedule_session(
-    slug: str,
-    *,
-    starts_at: datetime,
-    ends_at: datetime,
-    title: str,
-    language: str = "fi",
-    capacity: int = 30,
-    moderators=(),
-    invite: str = "",
-) -> GroupSession:
-    """Add a session to a group line's schedule; ScheduleError with a one-line reason if not."""
-    line = ServiceLine.objects.filter(slug=slug).first()
-    if line is None:
-        raise ScheduleError(f"Unknown service {slug!r}.")
-    if line.kind != ServiceLine.Kind.GROUP:
-        raise ScheduleError(f"{slug!r} is not a group line.")
-    if ends_at <= starts_at:
-        raise ScheduleError("The end must be after the start.")
-    if not title or not title.strip():
-        raise ScheduleError("The title cannot be empty.")
-    if language not in GroupSession.Language.values:
-        raise ScheduleError(f"Unknown language {language!r}; use fi or en.")
-    if capacity < 1:
-        raise ScheduleError("The capacity must be at least 1.")
-    helpers = []
-    for username in dict.fromkeys(moderators):
-        helper = HelperProfile.objects.filter(user__username=username).first()
-        if helper is None:
-            raise ScheduleError(f"Unknown moderator {username!r}: no helper of that name.")
-        if not helper.lines.filter(pk=line.pk).exists():
-            raise ScheduleError(f"{username!r} is not a helper of {slug!r}.")
-        helpers.append(helper)
-    with transaction.atomic():
-        session = GroupSession.objects.create(
-            line=line,
-            title=title.strip(),
-            language=language,
-            starts_at=starts_at,
-            ends_at=ends_at,
-            capacity=capacity,
-            invite=(invite or "").strip(),
-        )
-        session.moderators.set(helpers)
-    return session

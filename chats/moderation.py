@@ -2,7 +2,8 @@
 
 A mixin of HelperConsumer: a helper named as moderator joins a running group session with
 `group_join` and then gets the session's frames as `group_<type>` with `session`. The rules are
-in chats/groups.py; this holds only which sessions the socket is in, each a sequenced stream.
+in chats/group_moderators.py and chats/groups.py; this holds only which sessions the socket is
+in, each a sequenced stream.
 """
 
 import logging
@@ -10,7 +11,7 @@ import logging
 from channels.db import aclose_old_connections
 from django.utils.translation import gettext as _
 
-from . import groups, notify, protocol
+from . import group_moderators, groups, notify, protocol
 from .errors import ChatError
 from .runtime import db
 from .stream import SequencedStream
@@ -27,7 +28,7 @@ class ModeratorMixin:
     async def disconnect(self, code):
         if self.moderating and getattr(self, "helper", None) is not None:
             try:
-                await db(groups.moderator_leave)(self.helper, list(self.moderating))
+                await db(group_moderators.moderator_leave)(self.helper, list(self.moderating))
             except Exception:
                 log.warning("could not record a moderator's departure")
         await super().disconnect(code)
@@ -38,7 +39,9 @@ class ModeratorMixin:
         return session_id
 
     async def handle_group_join(self, frame):
-        answer = await db(groups.moderator_join)(self.helper, frame.service, frame.session)
+        answer = await db(group_moderators.moderator_join)(
+            self.helper, frame.service, frame.session
+        )
         session_id = answer.session_id
         self.moderating[session_id] = stream = SequencedStream(
             lambda frame: self.send_json(protocol.for_moderator(frame, session_id)),
@@ -53,20 +56,22 @@ class ModeratorMixin:
 
     async def handle_group_message(self, frame):
         session_id = self._session(frame.session)
-        message = await db(groups.moderator_message)(self.helper, session_id, frame.text)
+        message = await db(group_moderators.moderator_message)(self.helper, session_id, frame.text)
         await self.moderating[session_id].deliver(message.seq, groups.message_frame(message))
 
     async def handle_group_remove(self, frame):
-        await db(groups.remove_message)(self.helper, self._session(frame.session), frame.id)
+        await db(group_moderators.remove_message)(
+            self.helper, self._session(frame.session), frame.id
+        )
 
     async def handle_group_kick(self, frame):
-        await db(groups.kick)(self.helper, self._session(frame.session), frame.nickname)
+        await db(group_moderators.kick)(self.helper, self._session(frame.session), frame.nickname)
 
     async def handle_group_pin(self, frame):
-        await db(groups.pin)(self.helper, self._session(frame.session), frame.text)
+        await db(group_moderators.pin)(self.helper, self._session(frame.session), frame.text)
 
     async def handle_group_close(self, frame):
-        await db(groups.close_by_moderator)(self.helper, self._session(frame.session))
+        await db(group_moderators.close_by_moderator)(self.helper, self._session(frame.session))
 
     async def layer_rejoin(self, event):
         """After the layer was down (chats/layer.py): the sessions' missed messages or end."""

@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
-from chats import asking, followups, groups, services, taking
+from chats import asking, followups, group_moderators, groups, services, taking
 from chats.models import Bar, Chat, GroupSession
 from chats.services import ChatError
 from verkkoapu import security
@@ -164,7 +164,7 @@ def test_a_kick_holds_for_the_whole_slash_64(schedule, make_helper):
     moderator = make_helper(services=("unichat",), name="Moderaattori Mia")
     session = schedule(moderators=[moderator.user.username])
     groups.join("unichat", "peikko", ip=home(1))
-    groups.kick(moderator, session.pk, "peikko")
+    group_moderators.kick(moderator, session.pk, "peikko")
 
     def join(ip, nickname):
         return refused_code(lambda: groups.join("unichat", nickname, ip=ip))
