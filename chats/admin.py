@@ -75,7 +75,15 @@ class HelperProfileAdmin(GuardedAdmin):
     list_filter = ["role", "lines"]
     search_fields = ["display_name", "user__username"]
     filter_horizontal = ["lines"]
-    autocomplete_fields = ["support_person"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # A support person is an employee: a plain, labelled list of the professionals (the
+        # autocomplete widget's box had no accessible name).
+        if db_field.name == "support_person":
+            kwargs["queryset"] = HelperProfile.objects.filter(
+                role=HelperProfile.Role.PROFESSIONAL
+            ).order_by("display_name")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     @admin.display(description=_("lines"))
     def line_list(self, obj):

@@ -369,9 +369,9 @@ async def test_a_letter_arriving_tells_the_lines_consoles_the_inbox_length(
     console = await helper_socket(await sync_to_async(make_helper)())
     elsewhere = await helper_socket(await sync_to_async(make_helper)(services=("ero",)))
     await sync_to_async(write)()
-    frame = await next_frame(console, "letters")
+    frame = await next_frame(console, "letters", timeout=15)  # a wait, not a speed limit
     assert frame == {"type": "letters", "service": "vakivalta", "waiting": 1}
     await sync_to_async(write)("Toinen kirje")
-    assert (await next_frame(console, "letters"))["waiting"] == 2
+    assert (await next_frame(console, "letters", timeout=15))["waiting"] == 2
     with pytest.raises((AssertionError, TimeoutError)):  # nothing of the kind within 0.5 s
         await next_frame(elsewhere, "letters", timeout=0.5)
