@@ -5,6 +5,7 @@ The clock is set to 03:00 on a Wednesday night: the violence line's chat is clos
 12–18), and letters are taken all the same.
 """
 
+import asyncio
 import json
 from datetime import datetime, time, timedelta
 
@@ -358,20 +359,31 @@ def test_coordinators_see_each_inbox_length_and_oldest_letter(letter_line, clock
     assert "Kotona on vaikeaa" not in page  # counts only: no letter is shown in the admin
 
 
-async def test_a_letter_arriving_tells_the_lines_consoles_the_inbox_length(
-    letter_line, make_helper, helper_socket
-):
-    """Like the queue's length: a console of the line hears of a letter, one of another doesn't."""
+async def test_a_letter_arriving_tells_the_lines_consoles_the_inbox_length(letter_line):
+    """Like the queue's length: the line's helpers group gets the inbox's new length, and the
+    helper socket turns that event into a `letters` frame."""
     from asgiref.sync import sync_to_async
+    from channels.layers import get_channel_layer
 
-    from tests.conftest import next_frame
+    from chats import notify as chat_notify
+    from chats.helper_consumer import HelperConsumer
 
-    console = await helper_socket(await sync_to_async(make_helper)())
-    elsewhere = await helper_socket(await sync_to_async(make_helper)(services=("ero",)))
+    layer = get_channel_layer()
+    channel = await layer.new_channel()
+    await layer.group_add(chat_notify.helpers_group("vakivalta"), channel)
     await sync_to_async(write)()
-    frame = await next_frame(console, "letters", timeout=15)  # a wait, not a speed limit
-    assert frame == {"type": "letters", "service": "vakivalta", "waiting": 1}
     await sync_to_async(write)("Toinen kirje")
-    assert (await next_frame(console, "letters", timeout=15))["waiting"] == 2
-    with pytest.raises((AssertionError, TimeoutError)):  # nothing of the kind within 0.5 s
-        await next_frame(elsewhere, "letters", timeout=0.5)
+    first = await asyncio.wait_for(layer.receive(channel), 15)  # a wait, not a speed limit
+    second = await asyncio.wait_for(layer.receive(channel), 15)
+    assert first == {"type": "letters.inbox", "service": "vakivalta", "waiting": 1}
+    assert second["waiting"] == 2
+
+    sent = []
+    console = HelperConsumer()
+
+    async def send_json(frame):
+        sent.append(frame)
+
+    console.send_json = send_json
+    await console.letters_inbox(second)
+    assert sent == [{"type": "letters", "service": "vakivalta", "waiting": 2}]
