@@ -22,6 +22,7 @@ import http.client
 import json
 import os
 import re
+import secrets
 import shutil
 import signal
 import ssl
@@ -332,7 +333,8 @@ def static_root():
     need_services(on_postgres(), "DATABASE_URL does not point at PostgreSQL")
     need_services(bool(settings.REDIS_URL), "REDIS_URL is not set")
     home = Path(tempfile.mkdtemp(prefix="verkkoapu-static-"))
-    env = {**os.environ, "PRODUCTION": "true", "SECRET_KEY": "collectstatic-only"}
+    # A production key only in strength: settings refuse a weak one when PRODUCTION is on.
+    env = {**os.environ, "PRODUCTION": "true", "SECRET_KEY": secrets.token_urlsafe(50)}
     env["STATIC_ROOT"] = str(home)
     subprocess.run(
         [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
@@ -345,8 +347,10 @@ def static_root():
 
 
 @pytest.fixture
-def topology(open_line, make_helper, real_services, static_root):
+def topology(open_line, make_helper, real_services, static_root, settings):
     need(nginx_binary() is not None, "nginx is not installed (apt-get install nginx)")
+    # PRODUCTION refuses the development key; the test signs sessions with the servers' key.
+    settings.SECRET_KEY = secrets.token_urlsafe(50)
     home = Path(tempfile.mkdtemp(prefix="verkkoapu-topology-"))
     static = static_root
     env = server_env(
