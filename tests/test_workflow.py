@@ -10,7 +10,7 @@ from asgiref.sync import sync_to_async
 from django.test import Client
 from django.utils import timezone
 
-from chats import asking, duty, services, sweeps, taking, transfer, waiting
+from chats import asking, duty, protocol, services, sweeps, taking, transfer, waiting
 from chats.models import Chat, HelperProfile, LineLoad, Message
 from chats.services import ChatError
 from chats.waiting import Pace, can_serve_before_closing, estimate_range
@@ -408,7 +408,7 @@ def test_newcomers_past_the_cut_off_are_told_the_next_opening_and_other_services
         assert Client().get("/api/services/vakivalta/").json()["accepting"] is False
         with pytest.raises(ChatError) as refused:
             asking.enqueue_asker("vakivalta", language="fi", ip="203.0.113.9")
-        frame = refused.value.as_frame()
+        frame = protocol.refusal_frame(refused.value)
         assert frame["code"] == "queue_full"
         assert datetime.fromisoformat(frame["opens_at"]) == datetime(
             2027, 3, 4, 12, tzinfo=HELSINKI
