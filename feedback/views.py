@@ -5,8 +5,9 @@ this page has none (it sets no cookie and reads none), so a forged cross-site PO
 only what anyone may do here anyway: leave one anonymous answer. A CSRF token would need a
 cookie, which the asker pages must not set. Abuse is bounded by the size limits and a
 per-address rate limit (an IPv6 /64 counts as one address), the window counter of every
-per-address limit (verkkoapu/counters.py): a keyed hash of the address per FEEDBACK_RATE_WINDOW
-seconds, one atomic statement per send before the form is looked at, gone with its hour.
+per-address limit (verkkoapu/counters.py) kept in the cache only: a keyed hash of the address
+for FEEDBACK_RATE_WINDOW seconds, one atomic add/incr per send before the form is looked at.
+Never the database: a counter row there would tell when an answer was given.
 """
 
 from django.conf import settings
@@ -17,8 +18,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from chats.models import ServiceLine
-from verkkoapu.addresses import COUNTERS, address_hash, request_ip
-from verkkoapu.counters import WindowCounter
+from verkkoapu.addresses import address_hash, request_ip
+from verkkoapu.counters import CacheWindowCounter
 
 from .forms import FeedbackForm
 
@@ -34,7 +35,7 @@ def _window() -> int:
     return settings.FEEDBACK_RATE_WINDOW
 
 
-SENDS = WindowCounter(COUNTERS, "feedback", _window)
+SENDS = CacheWindowCounter("feedback-rate", _window)
 
 
 def _over_limit(request) -> bool:

@@ -7,17 +7,23 @@ from datetime import UTC, date, datetime
 
 import pytest
 import time_machine
+from django.core.cache import cache
 from openpyxl import load_workbook
 
 from chats.accounts import create_coordinator
-from chats.models import AddressCounter
 from feedback.models import Feedback
 from tests.conftest import all_text_in_database
-from verkkoapu.addresses import address_hash
 
 pytestmark = pytest.mark.django_db
 
 ANSWER = {"rating": "4", "got_help": "partly", "would_use_again": "yes", "text": "Kiitos avusta"}
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limit():
+    cache.clear()
+    yield
+    cache.clear()
 
 
 def send(client, slug="vakivalta", data=ANSWER, ip="203.0.113.77", **extra):
@@ -89,15 +95,13 @@ def test_one_address_is_slowed_down_and_the_address_is_not_kept(client, lines, s
     assert send(client).status_code == 429
     assert send(client, ip="198.51.100.5").status_code == 302
     assert Feedback.objects.count() == 3
-    # The limiter's counters hold a keyed hash, never the address.
-    counters = list(AddressCounter.objects.values_list("kind", "address_hash", "count"))
-    assert sorted(counters) == sorted(
-        [
-            ("feedback", address_hash("203.0.113.77"), 2),
-            ("feedback", address_hash("198.51.100.5"), 1),
-        ]
-    )
-    assert "203.0.113.77" not in str(counters) and "198.51.100.5" not in str(counters)
+    # The limiter's cache holds a keyed hash, never the address (local memory or Redis).
+    store = cache._cache
+    if isinstance(store, dict):
+        keys = " ".join(str(key) for key in store)
+    else:
+        keys = " ".join(key.decode() for key in store.get_client().keys("*"))
+    assert "feedback-rate" in keys and "203.0.113.77" not in keys
 
 
 def test_coordinator_reads_the_text_as_text_and_exports_it(client, lines):

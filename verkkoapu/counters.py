@@ -12,6 +12,9 @@ Chat starts, unknown tokens, group joins, wrong invitations, logins, feedback se
   transaction the row stays locked until it ends (PostgreSQL): one key's events take turns.
 - `count`, `forget` (every window of a key), `purge` (windows that are over).
 
+`CacheWindowCounter` has the same `take` in the Django cache (memory or Redis), never the
+database: for feedback, whose row would tell when an answer was given.
+
 A key is what the row stores: `address_hash(ip)` (the address rule: an IPv6 /64 is one
 address), another keyed hash, or a session's id. Never an address.
 
@@ -24,6 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.apps import apps
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import F
 
@@ -119,3 +123,27 @@ class WindowCounter:
     def over(self, now: datetime):
         """The rows of this table whose window is over (for every kind of the table)."""
         return self.model.objects.filter(window_start__lt=self.start(now))
+
+
+@dataclass(frozen=True)
+class CacheWindowCounter:
+    """`WindowCounter.take` in the cache: an entry per key that expires `seconds` after the
+    key's first event (one atomic add/incr; a refused event is given back at once)."""
+
+    kind: str
+    seconds: int | Callable[[], int]
+
+    def take(self, key: str, now: datetime, limit: int) -> bool:
+        name = f"{self.kind}:{key[:32]}"
+        timeout = self.seconds() if callable(self.seconds) else self.seconds
+        if cache.add(name, 1, timeout=timeout):
+            return limit >= 1
+        try:
+            count = cache.incr(name)
+        except ValueError:  # expired between add and incr
+            cache.add(name, 1, timeout=timeout)
+            return limit >= 1
+        if count > limit:
+            cache.decr(name)
+            return False
+        return True

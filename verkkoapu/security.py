@@ -38,7 +38,6 @@ from django.utils.deprecation import MiddlewareMixin
 
 from .addresses import (  # noqa: F401  (read from here too: chats, feedback, letters)
     COUNTERS,
-    HOUR,
     LETTERS,
     address_hash,
     admit_chat_start,
@@ -55,7 +54,7 @@ from .addresses import (  # noqa: F401  (read from here too: chats, feedback, le
     uncount_chat_start,
     window_start,
 )
-from .counters import WindowCounter
+from .counters import HOUR, WindowCounter
 
 log = logging.getLogger(__name__)
 
