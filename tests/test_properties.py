@@ -65,7 +65,7 @@ def _parse(parser, text):
         return parser(text)
     except FrameError as error:
         # The answer goes back over the socket as UTF-8 JSON: it must encode.
-        protocol.dumps(protocol.refusal_frame(error)).encode()
+        protocol.dumps(error.as_frame()).encode()
         return None
 
 
