@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET, require_safe
 
 from scheduling import rota
 
-from . import asking, protocol, referrals, youth
+from . import asking, peer_support, protocol, referrals, youth
 from .models import PreparedText, ServiceLine
 
 MAX_WIDGET_LINES = 10
@@ -96,12 +96,16 @@ def console(request):
         raise Http404("Only helpers have a console.")
     helper = request.user.helper
     current_shift, next_shift = rota.current_and_next_shift(helper)
+    data = console_data(helper, get_language() or "fi")
+    # The peer-support state (issue 21), as the socket's first `support` frame will be.
+    data["support"] = peer_support.support_frame(helper)
     return render(
         request,
         "chats/console.html",
         {
             "helper": helper,
-            "console_data": console_data(helper, get_language() or "fi"),
+            "console_data": data,
+            "support": data["support"],
             "current_shift": current_shift,
             "next_shift": next_shift,
             # A peer works with a professional of the line on duty; warn when there is none.
@@ -188,11 +192,29 @@ def console_strings() -> dict:
         "error": _("Error: {message}"),
         "peer": _("peer helper"),
         "consult_sent": _("Sent to the helpers on duty for {line}."),
+        **support_strings(),
         "follow_up_offered": _("Follow-up offered for {when}; the asker got a code for it."),
         "follow_up_refused": _(
             "The follow-up could not be offered, so the chat is still open. Choose a later time in "
             "one of your booked shifts of this line."
         ),
+    }
+
+
+def support_strings() -> dict:
+    """The console's words for peer support: the support person, advice, the debrief."""
+    return {
+        "support_on": _("Your support person: {name} (on duty now)"),
+        "support_off": _("Your support person: {name} (not on duty now)"),
+        "advice_private": _("private"),
+        "advice_reply": _("Answer privately"),
+        "advice_to": _("Answer to {name}:"),
+        "debrief_peer": _("Your shift on {line} has ended: hold the closing debrief with {with}."),
+        "debrief_peer_alone": _(
+            "Your shift on {line} has ended: hold the closing debrief with your support person."
+        ),
+        "debrief_pro": _("{peer}'s shift on {line} has ended: hold the closing debrief."),
+        "debrief_record": _("Debrief held"),
     }
 
 
