@@ -2,8 +2,7 @@
 
 from django.http import Http404
 from django.shortcuts import render
-from django.utils import timezone
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 

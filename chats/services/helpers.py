@@ -52,4 +52,3 @@ def send_notice(helper: HelperProfile, chat_id: int, text: str, now=None) -> Mes
         message = post_message(chat_id, Message.Sender.SYSTEM, text, helper=helper, now=now)
         audit.record(helper, audit.Action.NOTICE, line=chat.line, now=now)
     return message
-
