@@ -1,3 +1,5 @@
+import hmac
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
@@ -22,6 +24,25 @@ def demo_page(request):
         active=True, kind=ServiceLine.Kind.ONE_TO_ONE, practice=False
     )
     return render(request, "chats/demo.html", {"lines": lines})
+
+
+@login_required
+@require_safe
+def practice_page(request, slug):
+    """A practice line's page (issue 21): a trainee plays the asker here, through the widget.
+    Only with the line's code, and only for the line's own helpers (its trainees)."""
+    line = ServiceLine.objects.filter(slug=slug, active=True, practice=True).first()
+    code = request.GET.get("code", "")
+    helper = getattr(request.user, "helper", None)
+    if (
+        line is None
+        or not line.practice_code
+        or not hmac.compare_digest(code.encode(), line.practice_code.encode())
+        or helper is None
+        or not helper.lines.filter(pk=line.pk).exists()
+    ):
+        raise Http404("No such practice line.")
+    return render(request, "chats/practice.html", {"line": line})
 
 
 @require_GET
