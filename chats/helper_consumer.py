@@ -9,6 +9,7 @@ import logging
 from datetime import timedelta
 
 from channels.db import aclose_old_connections
+from django.conf import settings
 from django.utils import timezone
 
 from verkkoapu import security
@@ -32,7 +33,6 @@ from .sockets import CLOSE_FORBIDDEN, BaseChatConsumer
 from .stream import SequencedStream
 
 log = logging.getLogger(__name__)
-SUPPORT_CHECK = timedelta(seconds=60)
 
 
 class HelperConsumer(ModeratorMixin, BaseChatConsumer):
@@ -277,7 +277,8 @@ class HelperConsumer(ModeratorMixin, BaseChatConsumer):
         for slug, length in glance.queues.items():
             await self.send_json(protocol.queue_frame(slug, length))
         checked = getattr(self, "support_checked", None)
-        if checked is not None and timezone.now() - checked >= SUPPORT_CHECK:
+        every = timedelta(seconds=settings.CHAT_SUPPORT_CHECK_SECONDS)
+        if checked is not None and timezone.now() - checked >= every:
             # A shift's end: the debrief prompt, and the support person's duty, once a minute.
             frame = await db(peer_support.support_frame)(self.helper)
             await self._send_support(frame, changed_only=True)
