@@ -67,7 +67,9 @@ class HelperConsumer(ModeratorMixin, BaseChatConsumer):
         # Transfer offers still waiting for this helper's answer (docs/workflow.md).
         for offer in welcome.offers:
             await self.send_json(offer)
-        await self._send_support(welcome.support)
+        self.support, self.support_checked = welcome.support, timezone.now()
+        if welcome.support["person"] or welcome.support["debriefs"]:  # else the page's is right
+            await self.send_json(welcome.support)
         await notify.support_changed(welcome.supported)  # "on duty now" in their consoles
 
     def _beat(self) -> bool:
