@@ -1593,7 +1593,7 @@
       el("p", { className: "va-letter-warning", text: t("letter_before") }),
       el("label", { for: "va-letter", text: t("letter_label") }),
       text,
-      topics.length ? el("fieldset", { className: "va-age" }, [el("legend", { text: t("letter_topics") })].concat(topics.map(function (item) { return item.node; }))) : null,
+      topics.length ? el("fieldset", { className: "va-age va-letter-topics" }, [el("legend", { text: t("letter_topics") })].concat(topics.map(function (item) { return item.node; }))) : null,
       problem,
       submit
     ]);
