@@ -345,6 +345,7 @@ def test_the_helper_api_claims_answers_with_a_prepared_text_at_hand(
 
 
 def test_coordinators_see_each_inbox_length_and_oldest_letter(letter_line, clock):
+    """In the letter settings' list and on the live board: counts and times, never a letter."""
     from chats.accounts import create_coordinator
 
     write()
@@ -356,6 +357,16 @@ def test_coordinators_see_each_inbox_length_and_oldest_letter(letter_line, clock
     assert '<td class="field-waiting">2</td>' in page
     assert '<td class="field-oldest_waiting">3' in page  # 3 hours (tunnit), in Finnish
     assert "Kotona on vaikeaa" not in page  # counts only: no letter is shown in the admin
+
+    board = client.get("/admin/chats/liveboard/")
+    row = next(row for row in board.context["board"] if row["line"].slug == "vakivalta")
+    assert row["letters"] == {"waiting": 2, "oldest": NIGHT}
+    text = board.content.decode()
+    assert "2 kirjettä odottaa vastausta." in text
+    assert "Vanhin on odottanut 3" in text  # 3 hours (tuntia)
+    assert "Kotona on vaikeaa" not in text and "Toinen kirje" not in text
+    ero = next(row for row in board.context["board"] if row["line"].slug == "ero")
+    assert "letters" not in ero  # a line that takes no letters shows none
 
 
 async def test_a_letter_arriving_tells_the_lines_consoles_the_inbox_length(
@@ -382,25 +393,6 @@ async def test_a_letter_arriving_tells_the_lines_consoles_the_inbox_length(
     await sync_to_async(write)("Toinen kirje")
     assert (await next_frame(console, "letters", timeout=15))["waiting"] == 2
     assert await receive_nothing(elsewhere, timeout=0.5, ignore=("queue", "follow_ups"))
-
-
-def test_the_live_board_shows_each_lines_inbox_and_its_oldest_letter(letter_line, clock):
-    from chats.accounts import create_coordinator
-
-    write()
-    clock.shift(timedelta(hours=3))
-    write("Toinen kirje")
-    client = Client()
-    client.force_login(create_coordinator("koordinaattori", "correct horse battery"))
-    page = client.get("/admin/chats/liveboard/")
-    row = next(row for row in page.context["board"] if row["line"].slug == "vakivalta")
-    assert row["letters"] == {"waiting": 2, "oldest": NIGHT}
-    text = page.content.decode()
-    assert "2 kirjettä odottaa vastausta." in text
-    assert "Vanhin on odottanut 3" in text  # 3 hours (tuntia)
-    assert "Kotona on vaikeaa" not in text and "Toinen kirje" not in text
-    ero = next(row for row in page.context["board"] if row["line"].slug == "ero")
-    assert "letters" not in ero  # a line that takes no letters shows none
 
 
 def test_the_widget_of_an_embedding_site_may_call_the_letters_api(letter_line, settings):
