@@ -15,6 +15,7 @@ from tests.browser import (
     axe_violations,
     log_in,
     open_widget_on_line,
+    screenshot,
     watch_for_alerts,
 )
 
@@ -117,6 +118,7 @@ def test_a_full_helper_cannot_take_the_next_asker_and_sees_why(server, contexts,
     )
     alert = console.locator("#console-alert")
     expect(alert).to_contain_text("Sinulla on jo 1 keskustelu, enimmäismääräsi kerralla.")
+    screenshot(console, "console-full.png")
     assert axe_violations(console, "header") == []
     assert axe_violations(console, ".c-lines") == []
 
@@ -128,5 +130,6 @@ def test_a_full_helper_cannot_take_the_next_asker_and_sees_why(server, contexts,
     head = chat.locator(".c-ended-head")
     expect(head).to_have_text("Keskustelu on päättynyt.")
     assert head.bounding_box()["y"] < chat.locator(".c-log").bounding_box()["y"]
+    screenshot(console, "console-ended.png")
     assert axe_violations(console, ".c-chat") == []
     assert asker_alerts == []
