@@ -255,6 +255,9 @@ import { alerter, clock, dayAndTime, el, keepConnected, pageData, translator } f
       case "consult":
         addConsult(frame);
         break;
+      case "letters":
+        setLetters(frame.service, frame.waiting);
+        break;
       case "error":
         handleError(frame);
         break;
@@ -293,6 +296,21 @@ import { alerter, clock, dayAndTime, el, keepConnected, pageData, translator } f
     }
     updateTitle();
     showDuty();
+  }
+
+  // The letters inbox (docs/letters.md): a `letters` frame per line at the start, then one
+  // each time a line's inbox changes; the header's link shows how many wait on all lines.
+  var lettersWaiting = {};
+
+  function setLetters(slug, waiting) {
+    var link = document.getElementById("letters-link");
+    lettersWaiting[slug] = waiting;
+    if (link) {
+      var total = Object.keys(lettersWaiting).reduce(function (sum, key) { return sum + lettersWaiting[key]; }, 0);
+      link.hidden = false;
+      link.querySelector("[data-letters-count]").textContent = String(total);
+      link.classList.toggle("c-waiting", total > 0);
+    }
   }
 
   document.querySelectorAll("[data-take]").forEach(function (button) {
