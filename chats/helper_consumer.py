@@ -61,6 +61,8 @@ class HelperConsumer(ModeratorMixin, BaseChatConsumer):
             await self.join(notify.helpers_group(slug))
         for slug, length in welcome.queues.items():
             await self.send_json(protocol.queue_frame(slug, length))
+        for frame in welcome.extra:  # e.g. the letters inbox (letters/hooks.py)
+            await self.send_json(frame)
         for answer in welcome.chats:
             await self._open_chat(answer)  # joins the chat's group, then catches up
         await self.send_json(protocol.follow_ups_frame(welcome.follow_ups))

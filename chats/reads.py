@@ -13,6 +13,9 @@ from .errors import Answer, ChatError
 from .models import Chat, DutySession, HelperProfile
 
 ACTIVE = Chat.Status.ACTIVE
+# Frames other apps add to a console's start, each a function of the helper giving a list of
+# frames (the letters inbox: letters/apps.py); read in the same trip as the rest of the welcome.
+WELCOME_FRAMES: list = []
 
 
 def helper_of(user) -> HelperProfile | None:
@@ -35,6 +38,7 @@ class Welcome:
     offers: list[dict]  # transfers offered to the helper, not yet answered
     support: dict  # the `support` frame: support person, debriefs due (issue 21)
     supported: list[int]  # the helpers whose support person this helper is
+    extra: list[dict]  # other apps' frames (WELCOME_FRAMES)
 
 
 def welcome(helper, channel_name: str) -> Welcome:
@@ -47,6 +51,7 @@ def welcome(helper, channel_name: str) -> Welcome:
         offers=transfer.offers_to(helper),
         support=peer_support.support_frame(helper),
         supported=peer_support.supported_by(helper),
+        extra=[frame for frames_of in WELCOME_FRAMES for frame in frames_of(helper)],
     )
 
 
