@@ -231,7 +231,9 @@ def support_strings() -> dict:
         "advice_private": _("private"),
         "advice_reply": _("Answer privately"),
         "advice_to": _("Answer to %(name)s:"),
-        "debrief_peer": _("Your shift on %(line)s has ended: hold the closing debrief with %(with)s."),
+        "debrief_peer": _(
+            "Your shift on %(line)s has ended: hold the closing debrief with %(with)s."
+        ),
         "debrief_peer_alone": _(
             "Your shift on %(line)s has ended: hold the closing debrief with your support person."
         ),
