@@ -1,5 +1,6 @@
 """The group chat page: `/group/<slug>/`. Like the asker's page it sets no cookie."""
 
+from django.conf import settings
 from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone, translation
@@ -20,10 +21,12 @@ def group_page(request, slug):
     public = GroupSession.objects.filter(line=line, invite="")
     session = public.running(now).first() or public.upcoming(now).first()
     # An English session's page is English throughout (issue 21): its words, the line's name and
-    # description. `?language=` (a closed group's invitation link) names it; else the session's.
-    language = request.GET.get("language") or (session.language if session else None)
+    # description. `?language=` (a closed group's invitation link) names the language; else a
+    # session in another language than the service's own; else the browser's, as before.
+    language = request.GET.get("language")
     if language not in protocol.LANGUAGES:
-        language = translation.get_language()
+        foreign = session is not None and session.language != settings.LANGUAGE_CODE
+        language = session.language if foreign else translation.get_language()
     with translation.override(language):
         return render(
             request,
