@@ -11,7 +11,7 @@ from collections import Counter
 from datetime import datetime
 
 from django.conf import settings
-from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from . import protocol
 from .errors import ChatError
@@ -41,9 +41,12 @@ def refuse_at_capacity(helper: HelperProfile, *, offers: bool = True) -> None:
     if chats_held(helper.pk, offers=offers) >= limit:
         raise ChatError(
             "at_capacity",
-            _(
-                "You already have %(n)s chat(s), your maximum at once. End one before taking "
-                "the next asker; the queue waits."
+            ngettext(
+                "You already have %(n)s chat, your maximum at once. End it before taking "
+                "the next asker; the queue waits.",
+                "You already have %(n)s chats, your maximum at once. End one before taking "
+                "the next asker; the queue waits.",
+                limit,
             )
             % {"n": limit},
         )

@@ -132,6 +132,11 @@ def consult_frame(service: str, name: str, role: str, text: str, sent_at: dateti
     }
 
 
+def support_frame(person: dict | None, debriefs: list[dict]) -> dict:
+    """A console's peer-support state (issue 21): the support person, the debriefs due."""
+    return {"type": "support", "person": person, "debriefs": debriefs}
+
+
 # --- Group chats (section 6) and their moderators (section 4) -----------------------------------
 
 
@@ -167,9 +172,22 @@ def for_moderator(frame: dict, session_id: int) -> dict:
     return {**frame, "type": f"group_{frame['type']}", "session": session_id}
 
 
-def session_fields(session_id: int, title: str, ends_at: datetime | None, pinned: str) -> dict:
-    """What a participant's `joined` tells of the session."""
-    return {"session": session_id, "title": title, "ends_at": iso(ends_at), "pinned": pinned}
+def session_fields(
+    session_id: int,
+    title: str,
+    ends_at: datetime | None,
+    pinned: str,
+    meeting: tuple[int, int] | None = None,
+) -> dict:
+    """What a participant's `joined` tells of the session; `meeting` (an addition, issue 21):
+    (number, of) of a closed series' meeting, else null."""
+    return {
+        "session": session_id,
+        "title": title,
+        "ends_at": iso(ends_at),
+        "pinned": pinned,
+        "meeting": {"number": meeting[0], "of": meeting[1]} if meeting else None,
+    }
 
 
 def group_joined_frame(session_id: int, participants: int, **extra) -> dict:

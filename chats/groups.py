@@ -19,7 +19,7 @@ from scheduling.hours import Status
 from stats import services as stats
 from verkkoapu import addresses
 
-from . import followups, notify, protocol
+from . import followups, group_series, notify, protocol
 from .errors import ChatError
 from .group_schedule import (  # noqa: F401  (re-exported: `groups.schedule_session(...)`)
     ScheduleError,
@@ -188,8 +188,7 @@ def join(
         count = present.count()
         notify.group(session.pk, protocol.participants_frame(count))
         history = _history(session)
-    fields = protocol.session_fields(session.pk, session.title, session.ends_at, session.pinned)
-    joined = protocol.joined_frame(nickname, count, **fields)
+    joined = protocol.joined_frame(nickname, count, **_session_fields(session))
     return JoinAnswer(
         [joined, protocol.history_frame(history)], session.pk, person.pk, seq=session.last_seq
     )
@@ -201,6 +200,14 @@ def _nickname_taken(session: GroupSession, nickname: str, now: datetime) -> bool
     names = [*_present(session, now).values_list("nickname", flat=True)]
     names += session.moderators.values_list("display_name", flat=True)
     return any(name.casefold() == wanted for name in names)
+
+
+def _session_fields(session: GroupSession) -> dict:
+    # Addition (issue 21): "meeting 3 of 8" of a closed series; null for other sessions.
+    meeting = group_series.meeting_of(session)
+    return protocol.session_fields(
+        session.pk, session.title, session.ends_at, session.pinned, meeting
+    )
 
 
 def _history(session: GroupSession) -> list[dict]:

@@ -1,15 +1,17 @@
+import hmac
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_safe
 
 from scheduling import rota
 
-from . import asking, protocol, referrals, youth
+from . import asking, peer_support, protocol, referrals, youth
 from .models import PreparedText, ServiceLine
 
 MAX_WIDGET_LINES = 10
@@ -22,6 +24,25 @@ def demo_page(request):
         active=True, kind=ServiceLine.Kind.ONE_TO_ONE, practice=False
     )
     return render(request, "chats/demo.html", {"lines": lines})
+
+
+@login_required
+@require_safe
+def practice_page(request, slug):
+    """A practice line's page (issue 21): a trainee plays the asker here, through the widget.
+    Only with the line's code, and only for the line's own helpers (its trainees)."""
+    line = ServiceLine.objects.filter(slug=slug, active=True, practice=True).first()
+    code = request.GET.get("code", "")
+    helper = getattr(request.user, "helper", None)
+    if (
+        line is None
+        or not line.practice_code
+        or not hmac.compare_digest(code.encode(), line.practice_code.encode())
+        or helper is None
+        or not helper.lines.filter(pk=line.pk).exists()
+    ):
+        raise Http404("No such practice line.")
+    return render(request, "chats/practice.html", {"line": line})
 
 
 @require_GET
@@ -96,12 +117,17 @@ def console(request):
         raise Http404("Only helpers have a console.")
     helper = request.user.helper
     current_shift, next_shift = rota.current_and_next_shift(helper)
+    data = console_data(helper, get_language() or "fi")
+    # The peer-support state (issue 21), as the socket's first `support` frame will be.
+    data["support"] = peer_support.support_frame(helper)
     return render(
         request,
         "chats/console.html",
         {
             "helper": helper,
-            "console_data": console_data(helper, get_language() or "fi"),
+            "console_data": data,
+            "support": data["support"],
+            "moderation_data": moderation_strings(),
             "current_shift": current_shift,
             "next_shift": next_shift,
             # A peer works with a professional of the line on duty; warn when there is none.
@@ -170,10 +196,10 @@ def console_strings() -> dict:
         "offline": _("Connection lost, reconnecting…"),
         "pause": _("Take a break"),
         "resume": _("Back on duty"),
-        "queue": _("In the queue: {n}"),
-        "empty": _("Nobody is waiting on {line}."),
-        "chat_title": _("Chat {n} – {line}"),
-        "ip": _("Asker's IP address: {ip}"),
+        "queue": _("In the queue: %(n)s"),
+        "empty": _("Nobody is waiting on %(line)s."),
+        "chat_title": _("Chat %(n)s – %(line)s"),
+        "ip": _("Asker's IP address: %(ip)s"),
         "asker": _("Asker"),
         "you": _("You"),
         "system": _("Notice"),
@@ -181,14 +207,15 @@ def console_strings() -> dict:
         "ended_asker": _("The asker ended the chat."),
         "ended_helper": _("The chat has ended."),
         "ended_system": _("The chat ended: the asker's connection was lost."),
-        "bar_confirm": _("Bar this asker for {hours} h and end the chat?"),
-        "hours": _("{n} h"),
-        "days": _("{n} days"),
+        "bar_confirm": _("Bar this asker for %(hours)s h and end the chat?"),
+        "hours": _("%(n)s h"),
+        "days": plural_forms(lambda n: ngettext("%(n)s day", "%(n)s days", n)),
         "new_asker": _("New asker in the queue"),
-        "error": _("Error: {message}"),
+        "error": _("Error: %(message)s"),
         "peer": _("peer helper"),
-        "consult_sent": _("Sent to the helpers on duty for {line}."),
-        "follow_up_offered": _("Follow-up offered for {when}; the asker got a code for it."),
+        "consult_sent": _("Sent to the helpers on duty for %(line)s."),
+        **support_strings(),
+        "follow_up_offered": _("Follow-up offered for %(when)s; the asker got a code for it."),
         "follow_up_refused": _(
             "The follow-up could not be offered, so the chat is still open. Choose a later time in "
             "one of your booked shifts of this line."
@@ -196,42 +223,89 @@ def console_strings() -> dict:
     }
 
 
+def support_strings() -> dict:
+    """The console's words for peer support: the support person, advice, the debrief."""
+    return {
+        "support_on": _("Your support person: %(name)s (on duty now)"),
+        "support_off": _("Your support person: %(name)s (not on duty now)"),
+        "advice_private": _("private"),
+        "advice_reply": _("Answer privately"),
+        "advice_to": _("Answer to %(name)s:"),
+        "debrief_peer": _(
+            "Your shift on %(line)s has ended: hold the closing debrief with %(with)s."
+        ),
+        "debrief_peer_alone": _(
+            "Your shift on %(line)s has ended: hold the closing debrief with your support person."
+        ),
+        "debrief_pro": _("%(peer)s's shift on %(line)s has ended: hold the closing debrief."),
+        "debrief_record": _("Debrief held"),
+    }
+
+
 def workflow_strings() -> dict:
     """The console's words for transfers, capacity, limits and "come back later"."""
     return {
-        "capacity": _("Your chats: {n} of {max}"),
-        "capacity_full": _("Your chats: {n} of {max} – full"),
+        "capacity": _("Your chats: %(n)s of %(max)s"),
+        "capacity_full": _("Your chats: %(n)s of %(max)s – full"),
         "transfer": _("Hand over to a colleague"),
         "transfer_to": _("Colleague on duty"),
         "transfer_note": _("Handover note (only the colleague sees it)"),
         "transfer_send": _("Offer the chat"),
         "transfer_cancel": _("Withdraw the offer"),
         "transfer_none": _("No colleague of this line is on duty."),
-        "transfer_pending": _("Offered to {name}; waiting for the answer…"),
-        "transfer_declined": _("{name} did not take the chat ({reason}); it stays with you."),
+        "transfer_pending": _("Offered to %(name)s; waiting for the answer…"),
+        "transfer_declined": _("%(name)s did not take the chat (%(reason)s); it stays with you."),
         "reason_declined": _("declined"),
         "reason_expired": _("no answer in time"),
         "reason_cancelled": _("withdrawn"),
-        "transfer_offer": _("{name} offers you a chat on {line}."),
-        "transfer_offer_note": _("Handover note: {note}"),
+        "transfer_offer": _("%(name)s offers you a chat on %(line)s."),
+        "transfer_offer_note": _("Handover note: %(note)s"),
         "transfer_accept": _("Take the chat"),
         "transfer_decline": _("Decline"),
-        "transferred": _("The chat went to {name}."),
-        "handover": _("Handed over by {name}. Note: {note}"),
-        "colleague": _("{name} ({role}) – chats {chats}/{max}"),
-        "colleague_paused": _("{name} ({role}) – on a break"),
+        "transferred": _("The chat went to %(name)s."),
+        "handover": _("Handed over by %(name)s. Note: %(note)s"),
+        "colleague": _("%(name)s (%(role)s) – chats %(chats)s/%(max)s"),
+        "colleague_paused": _("%(name)s (%(role)s) – on a break"),
         "professional": _("professional"),
         "limit": _("Limit the length"),
         "limit_minutes": _("The chat ends in"),
         "limit_set": _("Set the limit"),
-        "minutes": _("{n} min"),
-        "time_left": _("Time left: about {n} min"),
+        "minutes": _("%(n)s min"),
+        "time_left": _("Time left: about %(n)s min"),
         "come_back": _("Come back later"),
         "come_back_days": _("Welcome back after"),
         "come_back_send": _("Thank and end the chat"),
-        "come_back_confirm": _(
-            "End the chat kindly and pause chats from this connection for {days} days?"
+        "come_back_confirm": plural_forms(
+            lambda n: ngettext(
+                "End the chat kindly and pause chats from this connection for %(n)s day?",
+                "End the chat kindly and pause chats from this connection for %(n)s days?",
+                n,
+            )
         ),
         "ended_time_limit": _("The chat ended at its time limit."),
         "ended_come_back_later": _("The chat ended; the asker was asked to come back later."),
+    }
+
+
+def plural_forms(forms) -> dict:
+    """A word that depends on a number, for common.js: its form for each plural category of
+    the language (`Intl.PluralRules` in the browser). Finnish, Swedish and English have two:
+    "one" (1) and "other"; `forms(n)` is an `ngettext` call, so makemessages finds its msgids."""
+    return {"one": forms(1), "other": forms(2)}
+
+
+def moderation_strings() -> dict:
+    """The words of the console's group moderation and follow-up panels (moderate.js)."""
+    return {
+        "moderator": _("moderator"),
+        "waiting": _("waiting now"),
+        "follow_up": _("%(when)s (%(line)s, until %(until)s)"),
+        "remove": _("Remove message"),
+        "kick": _("Remove participant"),
+        "removed": _("Removed by a moderator."),
+        "participants": _("In the group now: %(count)s"),
+        "closed": _("The session has closed; its messages were erased."),
+        "confirm_close": _("Close the session for everyone now?"),
+        "confirm_kick": _("Remove this participant for the rest of the session?"),
+        "none": _("No session of this line that you moderate is running now."),
     }

@@ -7,5 +7,11 @@ class LettersConfig(AppConfig):
     verbose_name = _("Letters")
 
     def ready(self):
-        # The retention job's step for letters registers itself (stats/retention.py).
-        from . import retention  # noqa: F401
+        # The retention job's step for letters registers itself (stats/retention.py); the
+        # console's start and the live board get the letters inbox (letters/hooks.py).
+        from chats import board, reads
+
+        from . import hooks, retention  # noqa: F401
+
+        reads.WELCOME_FRAMES.append(hooks.console_frames)
+        board.ROW_EXTRAS.append(hooks.board_row)

@@ -41,8 +41,15 @@ def status_of(error: ChatError) -> int:
     return STATUS.get(error.code, 400)
 
 
+def _embedding_origin(request) -> str | None:
+    """The site embedding the widget, if it is one of EMBEDDING_ORIGINS (else None)."""
+    origin = request.headers.get("Origin")
+    return origin if origin and origin in settings.EMBEDDING_ORIGINS else None
+
+
 def asker_page(view):
-    """No cookie, no referrer, no cache: what every asker-facing letters response needs."""
+    """No cookie, no referrer, no cache: what every asker-facing letters response needs. The
+    widget on a site of EMBEDDING_ORIGINS may call the JSON (CORS, without credentials)."""
 
     @wraps(view)
     @csrf_exempt
@@ -50,7 +57,17 @@ def asker_page(view):
     def wrapped(request, *args, **kwargs):
         if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_BODY_BYTES:
             return HttpResponse(status=413)
-        response = view(request, *args, **kwargs)
+        origin = _embedding_origin(request)
+        if request.method == "OPTIONS" and origin:  # the preflight of a JSON post
+            response = HttpResponse(status=204)
+            response.headers["Access-Control-Allow-Methods"] = "GET, POST"
+            response.headers["Access-Control-Allow-Headers"] = "Content-Type"
+            response.headers["Access-Control-Max-Age"] = "600"
+        else:
+            response = view(request, *args, **kwargs)
+        if origin:
+            response.headers["Access-Control-Allow-Origin"] = origin
+            response.headers["Vary"] = "Origin"
         response.headers["Referrer-Policy"] = "no-referrer"
         return response
 

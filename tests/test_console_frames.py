@@ -74,6 +74,10 @@ async def test_consult_reaches_the_lines_helpers_and_never_the_asker(
     asker, peer_console, _ = await chat_between(open_line, peer, asker_socket, helper_socket)
     pro_console = await helper_socket(professional)
     other_console = await helper_socket(elsewhere)
+    # A console joins its line's group after the socket is accepted; its start frames end
+    # with `follow_ups`, sent after the joins (on a loaded machine the consult came first).
+    await next_frame(pro_console, "follow_ups", timeout=15)
+    await next_frame(other_console, "follow_ups", timeout=15)
 
     await peer_console.send_json_to(
         {"type": "consult", "service": "vakivalta", "text": "Miten vastaan tähän?"}

@@ -473,6 +473,17 @@ def test_the_https_front(topology):
     assert response.status == 200 and b"function" in content
     cache = response.headers["Cache-Control"]
     assert "max-age=315360000" in cache and "immutable" in cache, cache
+    # The group page's module imports the shared module by its hashed name, and both load.
+    response, content = browser.request("GET", "/group/unichat/")
+    assert f'<script type="module" src="/static/{manifest["paths"]["chats/group.js"]}"' in (
+        content.decode()
+    )
+    response, content = browser.request("GET", f"/static/{manifest['paths']['chats/group.js']}")
+    common = manifest["paths"]["chats/common.js"]
+    assert response.status == 200 and f'from "./{common.split("/")[-1]}"' in content.decode()
+    response, content = browser.request("GET", f"/static/{common}")
+    assert response.status == 200 and "javascript" in response.headers["Content-Type"]
+    assert b"export function keepConnected" in content
 
     # Health through nginx; metrics not through nginx.
     response, content = browser.request("GET", "/healthz")

@@ -1,25 +1,29 @@
 /*
  * The helper console (/console/): lines and their queues, chats side by side, prepared texts,
- * consult notes among the helpers on duty. Plain JavaScript, no build step.
+ * consult notes among the helpers on duty. A plain ES module, no build step; what the console,
+ * the moderation panel and the group page share is in common.js.
  *
  * Data from the page: #console-data (json_script) has the lines with their topics and follow-up
- * times, the prepared texts and the words that change with state; everything else is in the
- * template's markup.
+ * times, the prepared texts and the words that change with state (%(name)s placeholders, plural
+ * forms as dicts: common.js); everything else is in the template's markup.
  * Every text from the socket is put on the page as text, never as HTML.
  */
+import { alerter, clock, dayAndTime, el, keepConnected, pageData, translator } from "./common.js";
+
+// The function scope of the older plain script is kept: one console, its state in one place.
 (function () {
   "use strict";
 
-  var data = JSON.parse(document.getElementById("console-data").textContent);
+  var data = pageData("console-data");
   var S = data.strings;
+  var t = translator(S, "error");
   var TYPING_SHOWN_MS = 4000;
   var TYPING_SEND_MS = 3000;
   var BASE_TITLE = document.title;
   var SOUND_KEY = "verkkoapu.console.sound";
 
   var state = {
-    ws: null,
-    retries: 0,
+    socket: null, // common.js keepConnected: the one helper socket of the page
     paused: false,
     connected: false,
     queues: {}, // slug -> length
@@ -35,56 +39,12 @@
     lastSent: null, // the type of the last frame sent: a panel's error answers its own frame
     panels: [], // moderate.js and any other panel that shares this socket
     followUps: null, // the newest `follow_ups` frame, for a panel that starts after it came
-    followUpsWaiting: 0 // own follow-up askers waiting: counted in the title, beeped like a queue
+    followUpsWaiting: 0, // own follow-up askers waiting: counted in the title, beeped like a queue
+    capacityAlert: null // the text of an `at_capacity` refusal in the alert: gone when a place frees
   };
-
-  function t(key, values) {
-    return S[key].replace(/\{(\w+)\}/g, function (whole, name) {
-      return values && name in values ? String(values[name]) : whole;
-    });
-  }
 
   function lineOf(slug) {
     return data.lines.filter(function (line) { return line.slug === slug; })[0] || { slug: slug, name: slug, topics: [] };
-  }
-
-  function el(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) {
-      node.className = className;
-    }
-    if (text !== undefined) {
-      node.textContent = text;
-    }
-    return node;
-  }
-
-  var CLOCK = { hour: "2-digit", minute: "2-digit" };
-  var DAY_AND_TIME = {
-    weekday: "short",
-    day: "numeric",
-    month: "numeric",
-    hour: "2-digit",
-    minute: "2-digit",
-    hour12: false
-  };
-
-  // A time as the helper reads it: in the service's time zone, in the page's language.
-  function helsinkiTime(iso, options) {
-    var date = new Date(iso);
-    if (isNaN(date.getTime())) {
-      return "";
-    }
-    var shown = Object.assign({ timeZone: "Europe/Helsinki" }, options);
-    return date.toLocaleString(document.documentElement.lang || "fi", shown);
-  }
-
-  function clock(iso) {
-    return helsinkiTime(iso, CLOCK);
-  }
-
-  function dayAndTime(iso) {
-    return helsinkiTime(iso, DAY_AND_TIME);
   }
 
   // --- Status line, alerts, attention ----------------------------------------------------------
@@ -93,6 +53,7 @@
   var pauseToggle = document.getElementById("pause-toggle");
   var alertBox = document.getElementById("console-alert");
   var soundToggle = document.getElementById("sound-toggle");
+  var takeFull = document.getElementById("take-full");
 
   function showDuty() {
     if (!state.connected) {
@@ -109,16 +70,21 @@
     pauseToggle.textContent = state.paused ? S.resume : S.pause;
     pauseToggle.setAttribute("aria-pressed", state.paused ? "true" : "false");
     // Enabled with an empty queue too: an asker may be waiting for this helper alone (a
-    // follow-up), and the server answers `empty` when nobody is.
+    // follow-up), and the server answers `empty` when nobody is. Not with every place taken:
+    // the reason shows beside the lines and is the buttons' description.
+    var full = isFull();
+    takeFull.hidden = !full;
     document.querySelectorAll("[data-take]").forEach(function (button) {
-      button.disabled = !state.connected || state.paused;
+      button.disabled = !state.connected || state.paused || full;
+      if (full) {
+        button.setAttribute("aria-describedby", takeFull.id);
+      } else {
+        button.removeAttribute("aria-describedby");
+      }
     });
   }
 
-  function showAlert(text) {
-    alertBox.textContent = text;
-    alertBox.hidden = !text;
-  }
+  var showAlert = alerter(alertBox);
 
   function updateTitle() {
     var waiting = 0;
@@ -173,12 +139,11 @@
   // --- The socket ------------------------------------------------------------------------------
 
   function send(frame) {
-    if (!state.ws || state.ws.readyState !== WebSocket.OPEN) {
+    if (!state.socket || !state.socket.send(frame)) {
       showAlert(S.offline);
       return false;
     }
     state.lastSent = frame.type;
-    state.ws.send(JSON.stringify(frame));
     return true;
   }
 
@@ -206,57 +171,49 @@
     });
   }
 
+  function connected() {
+    state.connected = true;
+    state.followUpsAsked = []; // answers to the old socket's frames never come
+    showAlert("");
+    if (state.paused) {
+      // A new connection starts on duty; keep the break the helper chose.
+      send({ type: "pause", paused: true });
+    }
+    showDuty();
+    send({ type: "colleagues" }); // our own places, and who could take a transfer
+    toPanels("open");
+    // The server names every chat still ours; one it does not has ended meanwhile.
+    Object.keys(state.chats).forEach(function (id) { state.chats[id].stale = !state.chats[id].ended; });
+    setTimeout(function () {
+      Object.keys(state.chats).forEach(function (id) {
+        if (state.chats[id].stale) {
+          chatEnded(Number(id), "system");
+        }
+      });
+    }, 5000);
+  }
+
+  function received(frame) {
+    handle(frame);
+    if (frame.type === "follow_ups") {
+      state.followUps = frame;
+      followUpsChanged(frame.follow_ups || []);
+    }
+    toPanels("frame", frame);
+  }
+
+  function disconnected(event) {
+    state.connected = false;
+    showDuty();
+    if (event.code === 4403) {
+      window.location.assign("/accounts/login/?next=/console/");
+      return false;
+    }
+    return true;
+  }
+
   function connect() {
-    var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
-    var ws = new WebSocket(scheme + window.location.host + "/ws/helper/");
-    state.ws = ws;
-    ws.onopen = function () {
-      state.connected = true;
-      state.retries = 0;
-      state.followUpsAsked = []; // answers to the old socket's frames never come
-      showAlert("");
-      if (state.paused) {
-        // A new connection starts on duty; keep the break the helper chose.
-        send({ type: "pause", paused: true });
-      }
-      showDuty();
-      send({ type: "colleagues" }); // our own places, and who could take a transfer
-      toPanels("open");
-      // The server names every chat still ours; one it does not has ended meanwhile.
-      Object.keys(state.chats).forEach(function (id) { state.chats[id].stale = !state.chats[id].ended; });
-      setTimeout(function () {
-        Object.keys(state.chats).forEach(function (id) {
-          if (state.chats[id].stale) {
-            chatEnded(Number(id), "system");
-          }
-        });
-      }, 5000);
-    };
-    ws.onmessage = function (event) {
-      var frame;
-      try {
-        frame = JSON.parse(event.data);
-      } catch (error) {
-        return;
-      }
-      handle(frame);
-      if (frame.type === "follow_ups") {
-        state.followUps = frame;
-        followUpsChanged(frame.follow_ups || []);
-      }
-      toPanels("frame", frame);
-    };
-    ws.onclose = function (event) {
-      state.connected = false;
-      showDuty();
-      if (event.code === 4403) {
-        window.location.assign("/accounts/login/?next=/console/");
-        return;
-      }
-      var delay = Math.min(30000, 1000 * Math.pow(2, state.retries)) + Math.random() * 500;
-      state.retries += 1;
-      setTimeout(connect, delay);
-    };
+    state.socket = keepConnected("/ws/helper/", { open: connected, frame: received, close: disconnected });
   }
 
   function handle(frame) {
@@ -298,17 +255,29 @@
       case "consult":
         addConsult(frame);
         break;
+      case "letters":
+        setLetters(frame.service, frame.waiting);
+        break;
+      case "support": // addition (issue 21): support person, debriefs due
+        showSupport(frame);
+        break;
       case "error":
-        if (frame.code === "bad_follow_up" && state.followUpsAsked.length) {
-          followUpRefused(state.followUpsAsked.shift(), frame.message);
-        } else if (state.lastSent && state.lastSent.indexOf("group_") === 0) {
-          // The moderation panel's frame: it shows the answer by its sessions.
-        } else {
-          showAlert(t("error", { message: frame.message }));
-        }
+        handleError(frame);
         break;
       default:
         break;
+    }
+  }
+
+  function handleError(frame) {
+    if (frame.code === "bad_follow_up" && state.followUpsAsked.length) {
+      followUpRefused(state.followUpsAsked.shift(), frame.message);
+    } else if (state.lastSent && state.lastSent.indexOf("group_") === 0) {
+      // The moderation panel's frame: it shows the answer by its sessions.
+    } else {
+      showAlert(t("error", { message: frame.message }));
+      // A refusal for want of a place goes when a place frees (showCapacity).
+      state.capacityAlert = frame.code === "at_capacity" ? alertBox.textContent : null;
     }
   }
 
@@ -330,6 +299,21 @@
     }
     updateTitle();
     showDuty();
+  }
+
+  // The letters inbox (docs/letters.md): a `letters` frame per line at the start, then one
+  // each time a line's inbox changes; the header's link shows how many wait on all lines.
+  var lettersWaiting = {};
+
+  function setLetters(slug, waiting) {
+    var link = document.getElementById("letters-link");
+    lettersWaiting[slug] = waiting;
+    if (link) {
+      var total = Object.keys(lettersWaiting).reduce(function (sum, key) { return sum + lettersWaiting[key]; }, 0);
+      link.hidden = false;
+      link.querySelector("[data-letters-count]").textContent = String(total);
+      link.classList.toggle("c-waiting", total > 0);
+    }
   }
 
   document.querySelectorAll("[data-take]").forEach(function (button) {
@@ -364,11 +348,29 @@
       existing.node.remove();
     }
     var node = template.content.firstElementChild.cloneNode(true);
-    var id = "chat-" + frame.chat;
     var line = lineOf(frame.service);
-    var parts = {
+    var parts = chatParts(node);
+    nameChat(node, parts, frame, line);
+    fillFollowUpTimes(node, parts, line);
+    fillTopics(parts, line, node.id);
+    fillBarHours(parts);
+    fillPrepared(node, parts, frame);
+    listenToCompose(node, parts, frame.chat);
+    listenToEnding(node, parts, frame.chat);
+
+    state.chats[frame.chat] = { node: node, parts: parts, lastId: 0, service: frame.service, ended: false, seen: {} };
+    addWorkflow(frame);
+    chatsBox.appendChild(node);
+    refreshEmpty();
+    parts.input.focus();
+  }
+
+  // The places of a chat card (templates/chats/console.html, #chat-template) the script fills.
+  function chatParts(node) {
+    return {
       title: node.querySelector(".c-chat-title"),
       ip: node.querySelector(".c-chat-ip"),
+      endedHead: node.querySelector(".c-ended-head"),
       log: node.querySelector(".c-messages"),
       logBox: node.querySelector(".c-log"),
       typing: node.querySelector(".c-typing"),
@@ -380,6 +382,11 @@
       followUp: node.querySelector(".c-follow-up-at"),
       followUpError: node.querySelector(".c-follow-up-error")
     };
+  }
+
+  // The card's title and the ids that tie its labels to their fields.
+  function nameChat(node, parts, frame, line) {
+    var id = "chat-" + frame.chat;
     node.id = id;
     node.setAttribute("aria-labelledby", id + "-title");
     parts.title.id = id + "-title";
@@ -392,8 +399,9 @@
     node.querySelector(".c-bar-label").setAttribute("for", id + "-bar");
     parts.followUp.id = id + "-follow-up";
     node.querySelector(".c-follow-up-label").setAttribute("for", id + "-follow-up");
-    fillFollowUpTimes(node, parts, line);
+  }
 
+  function fillTopics(parts, line, id) {
     line.topics.forEach(function (topic) {
       var box = el("div", "c-topic");
       var input = el("input");
@@ -406,13 +414,19 @@
       box.appendChild(label);
       parts.topics.appendChild(box);
     });
+  }
 
+  function fillBarHours(parts) {
     data.bar_hours.forEach(function (hours) {
       var option = el("option", null, hours % 24 === 0 && hours > 24 ? t("days", { n: hours / 24 }) : t("hours", { n: hours }));
       option.value = String(hours);
       parts.barHours.appendChild(option);
     });
+  }
 
+  // The prepared texts of the chat's line: a reply or referral goes into the message being
+  // written; a notice of the duty to report is sent at once, after a confirmation.
+  function fillPrepared(node, parts, frame) {
     data.prepared
       .filter(function (text) { return !text.line || text.line === frame.service; })
       .forEach(function (text) {
@@ -421,10 +435,7 @@
           return;
         }
         var item = el("li");
-        var button = el("button", "c-button c-prepared-button", text.title);
-        button.type = "button";
-        button.title = text.text;
-        button.addEventListener("click", function () {
+        var choose = button(text.title, "c-prepared-button", function () {
           if (text.kind === "duty_notice") {
             if (window.confirm(text.text)) {
               send({ type: "notice", chat: frame.chat, text: text.text });
@@ -433,36 +444,44 @@
           }
           insertText(parts.input, text.text);
         });
-        item.appendChild(button);
+        choose.title = text.text;
+        item.appendChild(choose);
         list.appendChild(item);
       });
+  }
 
+  // Writing: Enter sends (Shift+Enter is a new line), and the asker sees that we are typing.
+  function listenToCompose(node, parts, chatId) {
     node.querySelector(".c-compose").addEventListener("submit", function (event) {
       event.preventDefault();
-      submit(frame.chat);
+      submit(chatId);
     });
     parts.input.addEventListener("keydown", function (event) {
       if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
         event.preventDefault();
-        submit(frame.chat);
+        submit(chatId);
       }
     });
     parts.input.addEventListener("input", function () {
       var now = Date.now();
-      if (now - (state.lastTyping[frame.chat] || 0) > TYPING_SEND_MS) {
-        state.lastTyping[frame.chat] = now;
-        send({ type: "typing", chat: frame.chat });
+      if (now - (state.lastTyping[chatId] || 0) > TYPING_SEND_MS) {
+        state.lastTyping[chatId] = now;
+        send({ type: "typing", chat: chatId });
       }
     });
+  }
+
+  // Ending: with an optional follow-up time, by barring the asker, and closing the ended card.
+  function listenToEnding(node, parts, chatId) {
     node.querySelector(".c-end").addEventListener("click", function () {
-      var end = { type: "end", chat: frame.chat, topics: chosenTopics(parts) };
+      var end = { type: "end", chat: chatId, topics: chosenTopics(parts) };
       if (parts.followUp.value) {
         end.follow_up_at = parts.followUp.value;
       }
       parts.followUpError.hidden = true;
-      state.endingByMe[frame.chat] = true;
+      state.endingByMe[chatId] = true;
       if (send(end) && end.follow_up_at) {
-        state.followUpsAsked.push(frame.chat);
+        state.followUpsAsked.push(chatId);
       }
     });
     parts.followUp.addEventListener("change", function () {
@@ -471,21 +490,15 @@
     node.querySelector(".c-bar-button").addEventListener("click", function () {
       var hours = parseInt(parts.barHours.value, 10);
       if (window.confirm(t("bar_confirm", { hours: hours }))) {
-        state.endingByMe[frame.chat] = true;
-        send({ type: "bar", chat: frame.chat, hours: hours, topics: chosenTopics(parts) });
+        state.endingByMe[chatId] = true;
+        send({ type: "bar", chat: chatId, hours: hours, topics: chosenTopics(parts) });
       }
     });
     parts.close.addEventListener("click", function () {
       node.remove();
-      delete state.chats[frame.chat];
+      delete state.chats[chatId];
       refreshEmpty();
     });
-
-    state.chats[frame.chat] = { node: node, parts: parts, lastId: 0, service: frame.service, ended: false, seen: {} };
-    addWorkflow(frame);
-    chatsBox.appendChild(node);
-    refreshEmpty();
-    parts.input.focus();
   }
 
   // The half hours of the helper's own booked shifts of the line (docs/follow-ups.md). A time
@@ -597,16 +610,16 @@
     chat.node.querySelectorAll("textarea, input, select, .c-compose button, .c-actions button, .c-prepared button").forEach(function (control) {
       control.disabled = true;
     });
-    chat.parts.ended.textContent = by === "asker" ? S.ended_asker : by === "system" ? S.ended_system : S.ended_helper;
+    var said = by === "asker" ? S.ended_asker : by === "system" ? S.ended_system : S.ended_helper;
     if (reason && S["ended_" + reason]) {
-      chat.parts.ended.textContent = S["ended_" + reason];
+      said = S["ended_" + reason];
     }
     // The helper gets the time only: the code exists in the asker's `ended` frame alone.
     if (followUp && followUp.at) {
-      chat.parts.ended.textContent += " " + t("follow_up_offered", { when: dayAndTime(followUp.at) });
+      said += " " + t("follow_up_offered", { when: dayAndTime(followUp.at) });
     }
     chat.parts.followUpError.hidden = true;
-    chat.parts.ended.hidden = false;
+    showEnded(chat, said);
     showCapacity();
     chat.parts.close.hidden = false;
     if (state.endingByMe[chatId]) {
@@ -615,11 +628,19 @@
     }
   }
 
+  // Why the chat ended, at the foot of the card (announced) and under its title, where a helper
+  // scrolled to the top of a tall card sees it too.
+  function showEnded(chat, text) {
+    chat.parts.ended.textContent = text;
+    chat.parts.ended.hidden = false;
+    chat.parts.endedHead.textContent = text;
+    chat.parts.endedHead.hidden = false;
+  }
+
   // --- The workflow: capacity, transfers, limits (docs/workflow.md) ---------------------------
 
   var capacityBox = el("p", "c-capacity");
   capacityBox.setAttribute("role", "status");
-  capacityBox.hidden = true;
   dutyState.parentNode.insertBefore(capacityBox, dutyState.nextSibling);
   var offersBox = el("div", "c-offers");
   offersBox.id = "transfer-offers";
@@ -630,14 +651,26 @@
     return Object.keys(state.chats).filter(function (id) { return !state.chats[id].ended; }).length;
   }
 
+  function isFull() {
+    return state.maxChats !== null && openChatCount() >= state.maxChats;
+  }
+
   function showCapacity() {
     if (state.maxChats === null) {
       return;
     }
     var held = openChatCount();
-    capacityBox.textContent = t(held >= state.maxChats ? "capacity_full" : "capacity", { n: held, max: state.maxChats });
-    capacityBox.classList.toggle("c-capacity-full", held >= state.maxChats);
+    var full = isFull();
+    capacityBox.textContent = t(full ? "capacity_full" : "capacity", { n: held, max: state.maxChats });
+    capacityBox.classList.toggle("c-capacity-full", full);
     capacityBox.hidden = false;
+    if (!full && state.capacityAlert !== null) {
+      if (alertBox.textContent === state.capacityAlert) {
+        showAlert("");
+      }
+      state.capacityAlert = null;
+    }
+    showDuty(); // the take buttons: disabled while every place is taken
   }
 
   function handleWorkflow(frame) {
@@ -675,7 +708,7 @@
       case "transferred":
         if (chat) {
           chatEnded(frame.chat, "helper");
-          chat.parts.ended.textContent = t("transferred", { name: frame.to.name });
+          showEnded(chat, t("transferred", { name: frame.to.name }));
         }
         break;
       case "time_limit":
@@ -723,8 +756,14 @@
         el("p", "c-handover", t("handover", { name: frame.handover.from.name, note: frame.handover.note || "–" }))
       );
     }
+    actions.appendChild(transferPanel(chat, frame.chat, id));
+    actions.appendChild(limitPanel(frame.chat, id));
+    actions.appendChild(comeBackPanel(chat, frame.chat, id));
+    showCapacity();
+  }
 
-    // Hand over to a colleague on duty for the line.
+  // Hand over to a colleague on duty for the line.
+  function transferPanel(chat, chatId, id) {
     var transfer = panel(S.transfer);
     chat.transfer = {
       select: el("select"),
@@ -735,10 +774,10 @@
           return;
         }
         chat.transfer.status.textContent = "";
-        send({ type: "transfer", chat: frame.chat, to: Number(chat.transfer.select.value), note: chat.transfer.note.value });
+        send({ type: "transfer", chat: chatId, to: Number(chat.transfer.select.value), note: chat.transfer.note.value });
       }),
       cancel: button(S.transfer_cancel, "", function () {
-        send({ type: "transfer_cancel", chat: frame.chat });
+        send({ type: "transfer_cancel", chat: chatId });
       })
     };
     chat.transfer.note.rows = 2;
@@ -756,41 +795,43 @@
       }
     });
     fillColleagues(chat);
+    return transfer;
+  }
 
-    // A length limit: both sides see the time left; the service ends the chat at its time.
-    var limit = panel(S.limit);
-    var minutes = el("select");
-    data.limit_minutes.forEach(function (n) {
-      var option = el("option", null, t("minutes", { n: n }));
+  function choices(values, key) {
+    var select = el("select");
+    values.forEach(function (n) {
+      var option = el("option", null, t(key, { n: n }));
       option.value = String(n);
-      minutes.appendChild(option);
+      select.appendChild(option);
     });
+    return select;
+  }
+
+  // A length limit: both sides see the time left; the service ends the chat at its time.
+  function limitPanel(chatId, id) {
+    var limit = panel(S.limit);
+    var minutes = choices(data.limit_minutes, "minutes");
     labelled(limit, S.limit_minutes, minutes, id + "-limit");
     limit.appendChild(button(S.limit_set, "", function () {
-      send({ type: "limit", chat: frame.chat, minutes: parseInt(minutes.value, 10) });
+      send({ type: "limit", chat: chatId, minutes: parseInt(minutes.value, 10) });
     }));
+    return limit;
+  }
 
-    // Come back later: a kind goodbye and a pause of some days.
+  // Come back later: a kind goodbye and a pause of some days.
+  function comeBackPanel(chat, chatId, id) {
     var later = panel(S.come_back);
-    var days = el("select");
-    data.come_back_days.forEach(function (n) {
-      var option = el("option", null, t("days", { n: n }));
-      option.value = String(n);
-      days.appendChild(option);
-    });
+    var days = choices(data.come_back_days, "days");
     labelled(later, S.come_back_days, days, id + "-come-back");
     later.appendChild(button(S.come_back_send, "c-danger", function () {
       var chosen = parseInt(days.value, 10);
-      if (window.confirm(t("come_back_confirm", { days: chosen }))) {
-        state.endingByMe[frame.chat] = true;
-        send({ type: "come_back_later", chat: frame.chat, days: chosen, topics: chosenTopics(chat.parts) });
+      if (window.confirm(t("come_back_confirm", { n: chosen }))) {
+        state.endingByMe[chatId] = true;
+        send({ type: "come_back_later", chat: chatId, days: chosen, topics: chosenTopics(chat.parts) });
       }
     }));
-
-    actions.appendChild(transfer);
-    actions.appendChild(limit);
-    actions.appendChild(later);
-    showCapacity();
+    return later;
   }
 
   function fillColleagues(chat) {
@@ -884,6 +925,7 @@
     meta.appendChild(el("span", "c-time", lineOf(frame.service).name + " · " + clock(frame.sent_at)));
     item.appendChild(meta);
     item.appendChild(el("p", "c-text", frame.text));
+    adviceReply(item, frame);
     consultLog.appendChild(item);
     consultLog.parentNode.scrollTop = consultLog.parentNode.scrollHeight;
   }
@@ -893,10 +935,78 @@
       event.preventDefault();
       var input = document.getElementById("consult-text");
       var service = document.getElementById("consult-line").value;
-      if (input.value.trim() && send({ type: "consult", service: service, text: input.value })) {
+      var note = { type: "consult", service: service, text: input.value };
+      if (adviceTo) {
+        note.to = adviceTo.id;
+      }
+      if (input.value.trim() && send(note)) {
         input.value = "";
+        answerAdvice(null);
       }
     });
+  }
+
+  // --- Peer support (issue 21): support person, private advice, the debrief prompt ---------------
+
+  var adviceTo = null; // {id, name, service}: a professional's private answer to a peer
+
+  function adviceReply(item, frame) {
+    if (frame.private) {
+      item.querySelector(".c-sender").appendChild(el("span", "c-badge", S.advice_private));
+    }
+    if (frame.mine || !frame.from || data.helper.role !== "professional") {
+      return;
+    }
+    var button = el("button", "c-button c-advice-reply", S.advice_reply);
+    button.type = "button";
+    button.addEventListener("click", function () {
+      answerAdvice({ id: frame.from, name: frame.helper.name, service: frame.service });
+    });
+    item.appendChild(button);
+  }
+
+  function answerAdvice(to) {
+    adviceTo = to;
+    var label = document.getElementById("consult-to");
+    label.hidden = !to;
+    label.textContent = to ? t("advice_to", { name: to.name }) : "";
+    if (to) {
+      document.getElementById("consult-line").value = to.service;
+      document.getElementById("consult-text").focus();
+    }
+  }
+
+  function showSupport(frame) {
+    var person = document.getElementById("support-person");
+    person.textContent = frame.person
+      ? t(frame.person.on_duty ? "support_on" : "support_off", { name: frame.person.name })
+      : "";
+    var list = document.getElementById("debriefs");
+    list.textContent = "";
+    (frame.debriefs || []).forEach(function (due) {
+      var item = el("li", "c-alert c-debrief");
+      item.setAttribute("role", "alert");
+      var text = due.can_record
+        ? t("debrief_pro", { peer: due.peer, line: due.line })
+        : due.professionals.length
+          ? t("debrief_peer", { line: due.line, with: due.professionals.join(", ") })
+          : t("debrief_peer_alone", { line: due.line });
+      item.appendChild(el("span", null, text));
+      if (due.can_record) {
+        var button = el("button", "c-button c-primary", S.debrief_record);
+        button.type = "button";
+        button.setAttribute("data-debrief", String(due.booking));
+        button.addEventListener("click", function () {
+          button.disabled = send({ type: "debrief", booking: due.booking });
+        });
+        item.appendChild(button);
+      }
+      list.appendChild(item);
+    });
+  }
+
+  if (data.support) {
+    showSupport(data.support);
   }
 
   refreshEmpty();

@@ -1,14 +1,18 @@
 /*
  * The group chat page (/group/<slug>/): join with a nickname, read and write in the session.
- * Plain JavaScript, no build step. Every text from the socket goes on the page as text, never
- * as HTML. Nothing is stored in the browser: a reload asks for the nickname again.
+ * A plain ES module, no build step (common.js: words, Helsinki times, the socket). Every text
+ * from the socket goes on the page as text, never as HTML. Nothing is stored in the browser: a
+ * reload asks for the nickname again.
  */
+import { alerter, dayAndTime, groupMessage, keepConnected, pageData, translator } from "./common.js";
+
 (function () {
   "use strict";
 
-  var data = JSON.parse(document.getElementById("group-data").textContent);
+  var data = pageData("group-data");
   var S = data.strings;
-  var RETRY_MS = [1000, 2000, 5000, 10000];
+  var t = translator(S, "error");
+  var MAX_RETRY_MS = 10000;
 
   var status = document.getElementById("group-status");
   var alertBox = document.getElementById("group-alert");
@@ -24,37 +28,12 @@
   var compose = document.getElementById("room-compose");
   var textInput = document.getElementById("room-text");
 
-  var state = { ws: null, retries: 0, joined: null, kicked: false, lastId: 0 };
+  var state = { socket: null, joined: null, kicked: false, lastId: 0 };
 
-  function t(key, values) {
-    return (S[key] || S.error).replace(/%\((\w+)\)s/g, function (whole, name) {
-      return values && name in values ? String(values[name]) : whole;
-    });
-  }
-
-  function when(iso) {
-    var date = new Date(iso);
-    return date.toLocaleString(document.documentElement.lang || "fi", {
-      weekday: "short", day: "numeric", month: "numeric", hour: "2-digit", minute: "2-digit"
-    });
-  }
-
-  function clock(iso) {
-    var date = new Date(iso);
-    return date.toLocaleTimeString(document.documentElement.lang || "fi", { hour: "2-digit", minute: "2-digit" });
-  }
-
-  function showAlert(text) {
-    alertBox.textContent = text || "";
-    alertBox.hidden = !text;
-  }
+  var showAlert = alerter(alertBox);
 
   function send(frame) {
-    if (state.ws && state.ws.readyState === WebSocket.OPEN) {
-      state.ws.send(JSON.stringify(frame));
-      return true;
-    }
-    return false;
+    return Boolean(state.socket) && state.socket.send(frame);
   }
 
   // --- Messages ----------------------------------------------------------------------------------
@@ -64,30 +43,7 @@
       return;
     }
     state.lastId = frame.id;
-    var item = document.createElement("li");
-    item.className = "g-message" + (frame.role === "moderator" ? " g-from-moderator" : "");
-    item.setAttribute("data-id", String(frame.id));
-    var head = document.createElement("p");
-    head.className = "g-meta";
-    var name = document.createElement("strong");
-    name.textContent = frame.nickname;
-    head.appendChild(name);
-    if (frame.role === "moderator") {
-      var badge = document.createElement("span");
-      badge.className = "g-badge";
-      badge.textContent = S.moderator;
-      head.appendChild(document.createTextNode(" "));
-      head.appendChild(badge);
-    }
-    var time = document.createElement("time");
-    time.dateTime = frame.sent_at;
-    time.textContent = " " + clock(frame.sent_at);
-    head.appendChild(time);
-    var body = document.createElement("p");
-    body.className = "g-text";
-    body.textContent = frame.text;
-    item.appendChild(head);
-    item.appendChild(body);
+    var item = groupMessage(frame, S.moderator);
     list.appendChild(item);
     item.scrollIntoView({ block: "end" });
   }
@@ -112,6 +68,9 @@
     joinForm.hidden = true;
     room.hidden = false;
     roomTitle.textContent = frame.title || "";
+    if (frame.meeting) { // addition (issue 21): a closed series' "meeting 3 of 8"
+      roomTitle.textContent += " – " + t("meeting", { number: frame.meeting.number, total: frame.meeting.of });
+    }
     roomCount.textContent = t("participants", { count: frame.participants });
     showPinned(frame.pinned);
     status.textContent = t("joined", { nickname: frame.nickname });
@@ -129,7 +88,7 @@
   }
 
   function closedText(opensAt) {
-    return opensAt ? t("closed", { when: when(opensAt) }) : t("closed_unknown");
+    return opensAt ? t("closed", { when: dayAndTime(opensAt) }) : t("closed_unknown");
   }
 
   function onFrame(frame) {
@@ -168,39 +127,34 @@
 
   // --- The socket --------------------------------------------------------------------------------
 
+  function connected() {
+    joinButton.disabled = false;
+    if (state.joined) {
+      // Back after a dropped connection: the same nickname again.
+      var again = { type: "join", nickname: state.joined.nickname };
+      if (state.joined.invite) {
+        again.invite = state.joined.invite;
+      }
+      state.lastId = 0;
+      list.textContent = "";
+      send(again);
+    } else {
+      status.textContent = "";
+    }
+  }
+
+  function disconnected() {
+    joinButton.disabled = true;
+    if (state.kicked) {
+      return false;
+    }
+    status.textContent = S.reconnecting;
+    return true;
+  }
+
   function connect() {
-    var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
-    var ws = new WebSocket(scheme + window.location.host + "/ws/group/" + data.slug + "/");
-    state.ws = ws;
-    ws.onopen = function () {
-      state.retries = 0;
-      joinButton.disabled = false;
-      if (state.joined) {
-        // Back after a dropped connection: the same nickname again.
-        var again = { type: "join", nickname: state.joined.nickname };
-        if (state.joined.invite) {
-          again.invite = state.joined.invite;
-        }
-        state.lastId = 0;
-        list.textContent = "";
-        send(again);
-      } else {
-        status.textContent = "";
-      }
-    };
-    ws.onmessage = function (event) {
-      onFrame(JSON.parse(event.data));
-    };
-    ws.onclose = function () {
-      joinButton.disabled = true;
-      if (state.kicked) {
-        return;
-      }
-      status.textContent = S.reconnecting;
-      var delay = RETRY_MS[Math.min(state.retries, RETRY_MS.length - 1)];
-      state.retries += 1;
-      window.setTimeout(connect, delay);
-    };
+    var path = "/ws/group/" + data.slug + "/";
+    state.socket = keepConnected(path, { open: connected, frame: onFrame, close: disconnected }, MAX_RETRY_MS);
   }
 
   joinForm.addEventListener("submit", function (event) {

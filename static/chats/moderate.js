@@ -3,8 +3,12 @@
  *
  * Through the console's own helper socket (console.js, `window.verkkoapuConsole`): it sends the
  * moderator frames (group_join, group_message, group_remove, group_kick, group_pin,
- * group_close) and shows the `follow_ups` list. Texts from the socket go on the page as text.
+ * group_close) and shows the `follow_ups` list. Words from #moderation-data (json_script), times
+ * in Helsinki time like the rest of the console (common.js). Texts from the socket go on the
+ * page as text.
  */
+import { alerter, clock, dayAndTime, el, groupMessage, pageData, translator } from "./common.js";
+
 (function () {
   "use strict";
 
@@ -13,9 +17,9 @@
   if (!panel || !window.verkkoapuConsole) {
     return;
   }
-  var W = panel.dataset;
-  var lang = document.documentElement.lang || "fi";
-  var alertBox = document.getElementById("moderation-alert");
+  var S = pageData("moderation-data");
+  var t = translator(S);
+  var showAlert = alerter(document.getElementById("moderation-alert"));
   var area = document.getElementById("moderated-sessions");
   var template = document.getElementById("moderated-session-template");
   var buttons = panel.querySelectorAll("[data-moderate]");
@@ -25,29 +29,8 @@
 
   panel.hidden = buttons.length === 0;
 
-  function showAlert(text) {
-    alertBox.textContent = text || "";
-    alertBox.hidden = !text;
-  }
-
   function send(frame) {
     return consoleSocket.send(frame);
-  }
-
-  // Times as the rest of the console shows them: in the service's time zone (Helsinki), not
-  // the browser's, which may be anywhere (a helper abroad, a laptop left on UTC).
-  function helsinkiTime(iso, options) {
-    return new Date(iso).toLocaleString(lang, Object.assign({ timeZone: "Europe/Helsinki" }, options));
-  }
-
-  function clock(iso) {
-    return helsinkiTime(iso, { hour: "2-digit", minute: "2-digit" });
-  }
-
-  function when(iso) {
-    return helsinkiTime(iso, {
-      weekday: "short", day: "numeric", month: "numeric", hour: "2-digit", minute: "2-digit"
-    });
   }
 
   // --- Group sessions --------------------------------------------------------------------------
@@ -61,6 +44,12 @@
     node.setAttribute("data-session", String(frame.session));
     node.querySelector(".m-title").textContent = frame.title || "";
     var view = { node: node, list: node.querySelector(".g-messages"), count: node.querySelector(".g-count") };
+    ["m-pin", "m-say"].forEach(function (form) {
+      // Each session's fields their own ids, for the labels (screen readers name the fields).
+      var field = node.querySelector("." + form + " textarea");
+      field.id = form + "-" + frame.session;
+      node.querySelector("." + form + " label").htmlFor = field.id;
+    });
     node.querySelector(".m-pin textarea").value = frame.pinned || "";
     node.querySelector(".m-pin").addEventListener("submit", function (event) {
       event.preventDefault();
@@ -74,7 +63,7 @@
       }
     });
     node.querySelector(".m-close").addEventListener("click", function () {
-      if (window.confirm(W.confirmClose)) {
+      if (window.confirm(S.confirm_close)) {
         send({ type: "group_close", session: frame.session });
       }
     });
@@ -87,45 +76,28 @@
     if (view.list.querySelector('[data-id="' + Number(frame.id) + '"]')) {
       return;
     }
-    var item = document.createElement("li");
-    item.className = "g-message" + (frame.role === "moderator" ? " g-from-moderator" : "");
-    item.setAttribute("data-id", String(frame.id));
-    var head = document.createElement("p");
-    head.className = "g-meta";
-    var name = document.createElement("strong");
-    name.textContent = frame.nickname;
-    head.appendChild(name);
-    head.appendChild(document.createTextNode(" " + clock(frame.sent_at)));
-    var tools = document.createElement("span");
-    tools.className = "m-tools";
-    var remove = document.createElement("button");
-    remove.type = "button";
-    remove.className = "g-button m-remove";
-    remove.textContent = W.remove;
-    remove.addEventListener("click", function () {
+    var item = groupMessage(frame, S.moderator);
+    var tools = el("span", "m-tools");
+    tools.appendChild(tool(S.remove, "m-remove", function () {
       send({ type: "group_remove", session: frame.session, id: frame.id });
-    });
-    tools.appendChild(remove);
+    }));
     if (frame.role !== "moderator") {
-      var kick = document.createElement("button");
-      kick.type = "button";
-      kick.className = "g-button m-kick";
-      kick.textContent = W.kick;
-      kick.addEventListener("click", function () {
-        if (window.confirm(W.confirmKick)) {
+      tools.appendChild(tool(S.kick, "m-kick", function () {
+        if (window.confirm(S.confirm_kick)) {
           send({ type: "group_kick", session: frame.session, nickname: frame.nickname });
         }
-      });
-      tools.appendChild(kick);
+      }));
     }
-    head.appendChild(tools);
-    var body = document.createElement("p");
-    body.className = "g-text";
-    body.textContent = frame.text;
-    item.appendChild(head);
-    item.appendChild(body);
+    item.querySelector(".g-meta").appendChild(tools);
     view.list.appendChild(item);
     item.scrollIntoView({ block: "end" });
+  }
+
+  function tool(text, className, onClick) {
+    var node = el("button", "g-button " + className, text);
+    node.type = "button";
+    node.addEventListener("click", onClick);
+    return node;
   }
 
   function onGroupFrame(frame) {
@@ -133,7 +105,7 @@
     switch (frame.type) {
       case "group_joined":
         view = sessionView(frame);
-        view.count.textContent = W.participants + " " + frame.participants;
+        view.count.textContent = t("participants", { count: frame.participants });
         frame.messages.forEach(function (message) { addMessage(view, message); });
         showAlert("");
         break;
@@ -145,19 +117,19 @@
           var item = view.list.querySelector('[data-id="' + Number(frame.id) + '"]');
           if (item) {
             item.classList.add("g-removed");
-            item.querySelector(".g-text").textContent = W.removed;
+            item.querySelector(".g-text").textContent = S.removed;
             item.querySelectorAll(".m-tools button").forEach(function (b) { b.disabled = true; });
           }
         }
         break;
       case "group_participants":
-        if (view) { view.count.textContent = W.participants + " " + frame.participants; }
+        if (view) { view.count.textContent = t("participants", { count: frame.participants }); }
         break;
       case "group_closed":
         if (view) {
           view.node.querySelectorAll("form, .m-close").forEach(function (n) { n.hidden = true; });
           view.list.textContent = "";
-          view.count.textContent = W.closed;
+          view.count.textContent = S.closed;
           delete state.sessions[frame.session];
         }
         break;
@@ -182,18 +154,12 @@
     items.forEach(function (item) {
       var li = document.createElement("li");
       li.setAttribute("data-follow-up", String(item.id));
-      li.textContent = when(item.at) + " (" + consoleSocket.lineName(item.service) + ", " + W.until + " " + clock(item.until) + ")";
+      li.textContent = t("follow_up", { when: dayAndTime(item.at), line: consoleSocket.lineName(item.service), until: clock(item.until) });
       if (item.waiting) {
-        var badge = document.createElement("span");
-        badge.className = "m-waiting";
-        badge.textContent = " " + W.waiting;
-        li.appendChild(badge);
+        li.appendChild(el("span", "m-waiting", " " + S.waiting));
       }
       if (item.note) {
-        var note = document.createElement("p");
-        note.className = "g-hint";
-        note.textContent = item.note;
-        li.appendChild(note);
+        li.appendChild(el("p", "g-hint", item.note));
       }
       list.appendChild(li);
     });
@@ -215,7 +181,7 @@
       } else if (frame.type.indexOf("group_") === 0) {
         onGroupFrame(frame);
       } else if (frame.type === "error" && frame.code === "not_found" && consoleSocket.lastSent() === "group_join") {
-        showAlert(W.none);
+        showAlert(S.none);
       } else if (frame.type === "error" && mine) {
         showAlert(frame.message);
       }

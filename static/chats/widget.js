@@ -193,7 +193,31 @@
       "18 or over": "18 tai yli",
       "Please choose your age group first.": "Valitse ensin ikäryhmäsi.",
       "This chat is for under-18s. Adults have their own chat, where you are welcome:": "Tämä chat on alle 18-vuotiaille. Aikuisille on oma chat, jonne olet tervetullut:",
-      "Go to {name}": "Siirry palveluun {name}"
+      "Go to {name}": "Siirry palveluun {name}",
+      "Write a letter": "Kirjoita kirje",
+      "You can write at any time of day. You need no e-mail address and no account, and your name is not asked.": "Voit kirjoittaa mihin vuorokaudenaikaan tahansa. Et tarvitse sähköpostiosoitetta etkä tunnusta, eikä nimeäsi kysytä.",
+      "I already have a letter code": "Minulla on jo kirjekoodi",
+      "Your letter": "Kirjeesi",
+      "What is it about? (if you like)": "Mitä se koskee? (jos haluat kertoa)",
+      "After sending you get a letter code. Write it down: with it you read the replies. Whoever holds the code can read the replies, so keep it to yourself.": "Lähettämisen jälkeen saat kirjekoodin. Kirjoita se muistiin: sillä luet vastaukset. Kuka tahansa, jolla koodi on, voi lukea vastaukset, joten pidä se omana tietonasi.",
+      "Send the letter": "Lähetä kirje",
+      "Your letter was sent": "Kirjeesi lähetettiin",
+      "Your letter code:": "Kirjekoodisi:",
+      "Write the code down now: it is shown only this once and cannot be sent to you again. With it you read the replies, write more or end the conversation. Whoever holds the code can read the replies.": "Kirjoita koodi muistiin nyt: se näytetään vain tämän kerran, eikä sitä voi lähettää sinulle uudelleen. Sillä luet vastaukset, kirjoitat lisää tai lopetat keskustelun. Kuka tahansa, jolla koodi on, voi lukea vastaukset.",
+      "Read the replies": "Lue vastaukset",
+      "Type the letter code you got when you wrote.": "Kirjoita kirjekoodi, jonka sait kirjoittaessasi.",
+      "Letter code": "Kirjekoodi",
+      "Read": "Lue",
+      "Read the replies with the code": "Lue vastaukset koodilla",
+      "Your letters": "Kirjeesi",
+      "Your letter is waiting for an answer.": "Kirjeesi odottaa vastausta.",
+      "Write again": "Kirjoita uudelleen",
+      "Your letter was sent.": "Kirjeesi lähetettiin.",
+      "Ending erases every letter of this conversation at once. The code stops working.": "Lopettaminen poistaa keskustelun kaikki kirjeet heti. Koodi lakkaa toimimasta.",
+      "End and erase the conversation": "Lopeta ja poista keskustelu",
+      "The conversation was erased": "Keskustelu poistettiin",
+      "Every letter of the conversation has been erased. Thank you for writing.": "Keskustelun kaikki kirjeet on poistettu. Kiitos, että kirjoitit.",
+      "Back": "Takaisin"
     },
     "sv": {
       "Chat": "Chat",
@@ -271,7 +295,31 @@
       "18 or over": "18 eller äldre",
       "Please choose your age group first.": "Välj först din åldersgrupp.",
       "This chat is for under-18s. Adults have their own chat, where you are welcome:": "Den här chatten är för dig som är under 18. Vuxna har en egen chatt, där du är välkommen:",
-      "Go to {name}": "Gå till {name}"
+      "Go to {name}": "Gå till {name}",
+      "Write a letter": "Skriv ett brev",
+      "You can write at any time of day. You need no e-mail address and no account, and your name is not asked.": "Du kan skriva när som helst på dygnet. Du behöver ingen e-postadress och inget konto, och ditt namn frågas inte.",
+      "I already have a letter code": "Jag har redan en brevkod",
+      "Your letter": "Ditt brev",
+      "What is it about? (if you like)": "Vad handlar det om? (om du vill)",
+      "After sending you get a letter code. Write it down: with it you read the replies. Whoever holds the code can read the replies, so keep it to yourself.": "Efter att du skickat får du en brevkod. Skriv upp den: med den läser du svaren. Vem som helst som har koden kan läsa svaren, så håll den för dig själv.",
+      "Send the letter": "Skicka brevet",
+      "Your letter was sent": "Ditt brev skickades",
+      "Your letter code:": "Din brevkod:",
+      "Write the code down now: it is shown only this once and cannot be sent to you again. With it you read the replies, write more or end the conversation. Whoever holds the code can read the replies.": "Skriv upp koden nu: den visas bara den här gången och kan inte skickas till dig igen. Med den läser du svaren, skriver mer eller avslutar samtalet. Vem som helst som har koden kan läsa svaren.",
+      "Read the replies": "Läs svaren",
+      "Type the letter code you got when you wrote.": "Skriv brevkoden som du fick när du skrev.",
+      "Letter code": "Brevkod",
+      "Read": "Läs",
+      "Read the replies with the code": "Läs svaren med koden",
+      "Your letters": "Dina brev",
+      "Your letter is waiting for an answer.": "Ditt brev väntar på svar.",
+      "Write again": "Skriv igen",
+      "Your letter was sent.": "Ditt brev skickades.",
+      "Ending erases every letter of this conversation at once. The code stops working.": "Att avsluta raderar alla brev i samtalet genast. Koden slutar fungera.",
+      "End and erase the conversation": "Avsluta och radera samtalet",
+      "The conversation was erased": "Samtalet raderades",
+      "Every letter of the conversation has been erased. Thank you for writing.": "Alla brev i samtalet har raderats. Tack för att du skrev.",
+      "Back": "Tillbaka"
     }
   };
   // END TRANSLATIONS
@@ -768,6 +816,7 @@
     }
     children.forEach(function (child) { ui.body.appendChild(child); });
     keepFocus(heading);
+    lettersOffer(line);
     state.statusTimer = setInterval(function () {
       refreshLines(function () {
         var fresh = state.lines.filter(function (l) { return l.slug === line.slug; })[0];
@@ -1419,6 +1468,241 @@
     if (!ui.panel.hidden) {
       heading.focus();
     }
+  }
+
+  // --- Letters (docs/letters.md): write at any hour, read the replies with the code -----------
+  //
+  // One block, one entry point: lettersOffer(line), called by the line's view. It speaks the
+  // HTTP API of letters (docs/protocol.md §9). The code lives in a variable of the thread view
+  // while that view is shown, never in storage, a cookie or an address; no view adds a history
+  // entry, so quick exit (Esc twice) leaves nothing of the letters behind.
+
+  var LETTER_MESSAGES = {
+    letter_offer: gettext_noop("Write a letter"),
+    letter_offer_hint: gettext_noop("You can write at any time of day. You need no e-mail address and no account, and your name is not asked."),
+    letter_have_code: gettext_noop("I already have a letter code"),
+    letter_label: gettext_noop("Your letter"),
+    letter_topics: gettext_noop("What is it about? (if you like)"),
+    letter_before: gettext_noop("After sending you get a letter code. Write it down: with it you read the replies. Whoever holds the code can read the replies, so keep it to yourself."),
+    letter_send: gettext_noop("Send the letter"),
+    letter_sent_title: gettext_noop("Your letter was sent"),
+    letter_code_is: gettext_noop("Your letter code:"),
+    letter_code_warning: gettext_noop("Write the code down now: it is shown only this once and cannot be sent to you again. With it you read the replies, write more or end the conversation. Whoever holds the code can read the replies."),
+    letter_read_title: gettext_noop("Read the replies"),
+    letter_read_hint: gettext_noop("Type the letter code you got when you wrote."),
+    letter_code_label: gettext_noop("Letter code"),
+    letter_read: gettext_noop("Read"),
+    letter_read_with_code: gettext_noop("Read the replies with the code"),
+    letter_yours: gettext_noop("Your letters"),
+    letter_waiting: gettext_noop("Your letter is waiting for an answer."),
+    letter_again: gettext_noop("Write again"),
+    letter_again_sent: gettext_noop("Your letter was sent."),
+    letter_end_hint: gettext_noop("Ending erases every letter of this conversation at once. The code stops working."),
+    letter_end: gettext_noop("End and erase the conversation"),
+    letter_ended_title: gettext_noop("The conversation was erased"),
+    letter_ended: gettext_noop("Every letter of the conversation has been erased. Thank you for writing."),
+    letter_back: gettext_noop("Back")
+  };
+  Object.keys(LETTER_MESSAGES).forEach(function (key) { MESSAGES[key] = LETTER_MESSAGES[key]; });
+
+  var letterOffers = {}; // line slug -> what GET /api/letters/<slug>/ said, or null: none
+
+  function letterApi(path, body) {
+    var options = { credentials: "omit", cache: "no-store", referrerPolicy: "no-referrer" };
+    if (body) {
+      options.method = "POST";
+      options.headers = { "Content-Type": "application/json" };
+      options.body = JSON.stringify(Object.assign({ language: config.language }, body));
+    }
+    return fetch(BASE + "/api/letters/" + path, options).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (data) {
+        if (!response.ok) {
+          throw new Error(data.message || t("error"));
+        }
+        return data;
+      });
+    }, function () {
+      throw new Error(t("error"));
+    });
+  }
+
+  function lettersOffer(line) {
+    // The entry point: on a line that takes letters, its view gets "Write a letter" and
+    // "I already have a letter code" (any hour; above all when the chat is closed).
+    var slug = line.slug;
+    var shown = has(letterOffers, slug)
+      ? Promise.resolve(letterOffers[slug])
+      : letterApi(encodeURIComponent(slug) + "/?language=" + config.language).then(null, function () { return null; });
+    shown.then(function (offer) {
+      letterOffers[slug] = offer;
+      if (!offer || state.view !== "intro" || state.slug !== slug || ui.body.querySelector(".va-letters")) {
+        return;
+      }
+      ui.body.appendChild(el("section", { className: "va-letters", "aria-labelledby": "va-letters-heading" }, [
+        el("h4", { className: "va-rules-heading", id: "va-letters-heading", text: t("letter_offer") }),
+        el("p", { className: "va-hint", text: t("letter_offer_hint") + " " + offer.answer_time }),
+        el("button", { type: "button", className: "va-button" + (line.open ? "" : " va-primary"), text: t("letter_offer"), onclick: function () { showLetterForm(line, offer); } }),
+        el("button", { type: "button", className: "va-link-button", text: t("letter_have_code"), onclick: function () { showLetterRead(line); } })
+      ]));
+    });
+  }
+
+  function letterView(name, title, line) {
+    state.view = name;
+    clearBody();
+    setStatus("");
+    if (line) {
+      ui.body.appendChild(el("button", { type: "button", className: "va-link-button", text: "← " + t("letter_back"), onclick: function () { showIntro(line); } }));
+    }
+    var heading = el("h3", { className: "va-subtitle", tabindex: "-1", text: title });
+    ui.body.appendChild(heading);
+    return heading;
+  }
+
+  function letterProblem() {
+    return el("p", { className: "va-error", role: "alert" });
+  }
+
+  function showLetterForm(line, offer) {
+    var heading = letterView("letter-write", t("letter_offer"), line);
+    var text = el("textarea", { id: "va-letter", className: "va-input va-letter-text", rows: "8", required: true });
+    var topics = (offer.topics || []).map(function (topic) {
+      var box = el("input", { type: "checkbox", id: "va-letter-topic-" + topic.slug, value: topic.slug });
+      return { box: box, node: el("div", { className: "va-age-choice" }, [box, el("label", { for: box.id, text: topic.name })]) };
+    });
+    var problem = letterProblem();
+    var submit = el("button", { type: "submit", className: "va-button va-primary", text: t("letter_send") });
+    var form = el("form", {
+      className: "va-start",
+      onsubmit: function (event) {
+        event.preventDefault();
+        submit.disabled = true;
+        letterApi(encodeURIComponent(line.slug) + "/", {
+          text: text.value,
+          topics: topics.filter(function (item) { return item.box.checked; }).map(function (item) { return item.box.value; })
+        }).then(function (written) {
+          showLetterCode(line, written);
+        }, function (error) {
+          submit.disabled = false;
+          problem.textContent = error.message;
+          text.focus();
+        });
+      }
+    }, [
+      el("p", { className: "va-line-state", text: offer.answer_time }),
+      el("p", { className: "va-letter-warning", text: t("letter_before") }),
+      el("label", { for: "va-letter", text: t("letter_label") }),
+      text,
+      topics.length ? el("fieldset", { className: "va-age va-letter-topics" }, [el("legend", { text: t("letter_topics") })].concat(topics.map(function (item) { return item.node; }))) : null,
+      problem,
+      submit
+    ]);
+    ui.body.appendChild(form);
+    keepFocus(heading);
+  }
+
+  function showLetterCode(line, written) {
+    var heading = letterView("letter-written", t("letter_sent_title"), null);
+    ui.body.appendChild(el("p", { text: t("letter_code_is") }));
+    ui.body.appendChild(el("p", { className: "va-letter-code", id: "va-letter-code", text: written.code }));
+    ui.body.appendChild(el("p", { className: "va-letter-warning", role: "note", text: t("letter_code_warning") }));
+    ui.body.appendChild(el("p", { className: "va-line-state", text: written.answer_time }));
+    ui.body.appendChild(el("button", { type: "button", className: "va-button", text: t("letter_read_with_code"), onclick: function () { showLetterRead(line); } }));
+    heading.focus();
+  }
+
+  function showLetterRead(line, notice) {
+    var heading = letterView("letter-read", t("letter_read_title"), line);
+    var code = el("input", { type: "text", id: "va-letter-code-input", className: "va-code", autocomplete: "off", autocapitalize: "off", spellcheck: "false", maxlength: "200" });
+    var problem = letterProblem();
+    problem.textContent = notice || "";
+    ui.body.appendChild(el("form", {
+      className: "va-start",
+      onsubmit: function (event) {
+        event.preventDefault();
+        letterApi("read/", { code: code.value.trim() }).then(function (thread) {
+          showLetterThread(line, code.value.trim(), thread);
+        }, function (error) {
+          problem.textContent = error.message;
+          code.focus();
+        });
+      }
+    }, [
+      el("p", { className: "va-hint", text: t("letter_read_hint") }),
+      el("label", { for: "va-letter-code-input", text: t("letter_code_label") }),
+      code,
+      problem,
+      el("button", { type: "submit", className: "va-button va-primary", text: t("letter_read") })
+    ]));
+    keepFocus(heading);
+  }
+
+  function letterLog(thread) {
+    var list = el("ol", { className: "va-messages va-letter-log" });
+    (thread.letters || []).forEach(function (letter) {
+      var mine = letter.from === "asker";
+      list.appendChild(el("li", { className: "va-message " + (mine ? "va-from-asker" : "va-from-helper") }, [
+        el("p", { className: "va-sender" }, [
+          el("span", { text: mine ? t("you") : letter.helper || t("helper") }),
+          el("span", { className: "va-time", text: " · " + inWords(letter.at) })
+        ]),
+        el("p", { className: "va-text", text: letter.text })
+      ]));
+    });
+    return list;
+  }
+
+  function showLetterThread(line, code, thread, sent) {
+    var heading = letterView("letter-thread", thread.name || t("letter_yours"), line);
+    if (sent) {
+      ui.body.appendChild(el("p", { className: "va-info", role: "status", text: t("letter_again_sent") }));
+    }
+    ui.body.appendChild(letterLog(thread));
+    if (thread.waiting) {
+      ui.body.appendChild(el("p", { className: "va-line-state", text: t("letter_waiting") + " " + thread.answer_time }));
+    }
+    var text = el("textarea", { id: "va-letter-again", className: "va-input va-letter-text", rows: "5" });
+    var problem = letterProblem();
+    ui.body.appendChild(el("form", {
+      className: "va-start",
+      onsubmit: function (event) {
+        event.preventDefault();
+        letterApi("reply/", { code: code, text: text.value }).then(function () {
+          return letterApi("read/", { code: code });
+        }).then(function (fresh) {
+          showLetterThread(line, code, fresh, true);
+        }, function (error) {
+          problem.textContent = error.message;
+          text.focus();
+        });
+      }
+    }, [
+      el("label", { for: "va-letter-again", text: t("letter_again") }),
+      text,
+      problem,
+      el("button", { type: "submit", className: "va-button va-primary", text: t("letter_send") })
+    ]));
+    ui.body.appendChild(el("p", { className: "va-hint", text: t("letter_end_hint") }));
+    ui.body.appendChild(el("button", {
+      type: "button",
+      className: "va-button va-end",
+      text: t("letter_end"),
+      onclick: function () {
+        letterApi("end/", { code: code }).then(function () {
+          showLetterEnded(line);
+        }, function (error) {
+          problem.textContent = error.message;
+        });
+      }
+    }));
+    keepFocus(heading);
+  }
+
+  function showLetterEnded(line) {
+    var heading = letterView("letter-ended", t("letter_ended_title"), line);
+    setStatus("");
+    ui.body.appendChild(el("p", { role: "status", text: t("letter_ended") }));
+    heading.focus();
   }
 
   // --- Start -----------------------------------------------------------------------------------
