@@ -2,7 +2,8 @@
 
 The app never logs an address or a message text on purpose; this catches the accidents: an
 exception that quotes a peer, a library that names its client. It sits on the handlers (see
-LOGGING in settings), so it sees every record that reaches them, propagated ones included.
+logging_settings below: settings.LOGGING), so it sees every record that reaches them,
+propagated ones included.
 """
 
 import ipaddress
@@ -49,3 +50,31 @@ class RedactAddresses(logging.Filter):
         if record.stack_info:
             record.stack_info = redact(record.stack_info)
         return True
+
+
+def logging_settings(level: str) -> dict:
+    """settings.LOGGING: one handler, to standard error, through the filter above."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+        # Every handler redacts IP addresses from what it writes (verkkoapu/logfilters.py).
+        "filters": {"no_addresses": {"()": "verkkoapu.logfilters.RedactAddresses"}},
+        "handlers": {
+            "console": {
+                "class": "logging.StreamHandler",
+                "formatter": "plain",
+                "filters": ["no_addresses"],
+            }
+        },
+        "root": {"handlers": ["console"], "level": level},
+        "loggers": {
+            # Daphne's access log names the client address: off, so the logs never hold an IP.
+            "daphne.access": {"handlers": [], "level": "CRITICAL", "propagate": False},
+            "django.request": {"level": "ERROR"},
+            # Lockouts (warnings) stay; every failed login and start-up banner would be noise.
+            "axes": {"level": "WARNING"},
+            # Django's default handlers for "django" would write past the filter: use root's.
+            "django": {"handlers": [], "level": "INFO", "propagate": True},
+        },
+    }

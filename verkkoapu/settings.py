@@ -15,6 +15,8 @@ from django.utils.csp import CSP
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 
+from verkkoapu import logfilters
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env(DEBUG=(bool, False))
@@ -24,9 +26,8 @@ if (BASE_DIR / ".env").exists():
 DEBUG = env("DEBUG")
 INSECURE_DEV_KEY = "django-insecure-dev-only-never-in-production"
 SECRET_KEY = env("SECRET_KEY", default=INSECURE_DEV_KEY if DEBUG else "")
-# A production deployment (DEBUG off) that serves real people must set its own key; the
-# embedded default (no environment) is for development, so it runs with DEBUG off only when
-# PRODUCTION is not set.
+# A production deployment (DEBUG off) serving real people sets its own key; the embedded
+# default (no environment) is for development: DEBUG off runs with it unless PRODUCTION is set.
 PRODUCTION = env.bool("PRODUCTION", default=False)
 MAKE_A_KEY = "make one with python -c 'import secrets; print(secrets.token_urlsafe(50))'"
 if PRODUCTION and not SECRET_KEY:
@@ -43,8 +44,7 @@ SECRET_KEY = SECRET_KEY or INSECURE_DEV_KEY
 ALLOWED_HOSTS = env.list(
     "ALLOWED_HOSTS", default=[] if PRODUCTION else ["127.0.0.1", "localhost", "testserver", "[::1]"]
 )
-# Sites that may embed the asker widget (frame-ancestors, WebSocket origins), e.g.
-# "https://nettiturvakoti.fi".
+# Sites that may embed the widget (frame-ancestors, WebSocket origins): https://example.fi
 EMBEDDING_ORIGINS = env.list("EMBEDDING_ORIGINS", default=[])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -397,27 +397,4 @@ SCHEDULING_PEER_MIN_SHIFTS_PER_MONTH = env.int("SCHEDULING_PEER_MIN_SHIFTS_PER_M
 # The helper console's calendar shows this many weeks from the current one.
 SCHEDULING_CALENDAR_WEEKS = env.int("SCHEDULING_CALENDAR_WEEKS", default=4)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    # Every handler redacts IP addresses from what it writes (verkkoapu/logfilters.py).
-    "filters": {"no_addresses": {"()": "verkkoapu.logfilters.RedactAddresses"}},
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "formatter": "plain",
-            "filters": ["no_addresses"],
-        }
-    },
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {
-        # Daphne's access log names the client address: off, so the logs never hold an IP.
-        "daphne.access": {"handlers": [], "level": "CRITICAL", "propagate": False},
-        "django.request": {"level": "ERROR"},
-        # Lockouts (warnings) stay; every failed login and start-up banner would be noise.
-        "axes": {"level": "WARNING"},
-        # Django's default handlers for "django" would write past the filter: use root's.
-        "django": {"handlers": [], "level": "INFO", "propagate": True},
-    },
-}
+LOGGING = logfilters.logging_settings(env("LOG_LEVEL", default="INFO"))  # no addresses in logs
