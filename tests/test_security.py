@@ -324,6 +324,7 @@ PAGES = {
     "group": "/group/unichat/",
     "feedback:form": "/feedback/vakivalta/",
     "feedback:thanks": "/feedback/vakivalta/kiitos/",
+    "api-feedback": "/api/feedback/vakivalta/",
     "admin": "/admin/",
     "admin-login": "/admin/login/",
     "guide": "/admin/guides/guide-helper.fi",
@@ -348,7 +349,14 @@ PAGES = {
     "api-letters-helper-end": "/console/letters/api/1/end/",
     "api-letters-approve": "/console/letters/api/replies/1/approve/",
 }
-ASKER_PAGES = {"home", "api-widget", "group", "feedback:form", "feedback:thanks"} | {
+ASKER_PAGES = {
+    "home",
+    "api-widget",
+    "group",
+    "feedback:form",
+    "feedback:thanks",
+    "api-feedback",
+} | {
     "letters-write",
     "letters-read",
     "api-letters-line",
