@@ -73,6 +73,7 @@ class AskerConsumer(BaseChatConsumer):
                 ip=addresses.client_ip(self.scope),
                 code=frame.code,
                 age=frame.age,
+                user=self.scope.get("user"),  # read only for a practice line (its trainees)
             )
         except ChatError:
             await self.leave(notify.queue_group(self.slug))

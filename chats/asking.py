@@ -80,6 +80,14 @@ def asker_state_frame(chat: Chat) -> dict:
     return position_frame(chat)
 
 
+def refuse_outsider(line: ServiceLine, user) -> None:
+    """A practice line's asker is one of its trainees (a logged-in helper of the line) playing
+    the part through the practice link; nobody else reaches it (issue 21)."""
+    helper = getattr(user, "helper", None) if user is not None and user.is_authenticated else None
+    if helper is None or not helper.lines.filter(pk=line.pk).exists():
+        raise ChatError("not_found", f"No chat line {line.slug!r}.")
+
+
 def enqueue_asker(
     slug: str,
     *,
@@ -88,6 +96,7 @@ def enqueue_asker(
     code: str | None = None,
     age: str | None = None,
     now=None,
+    user=None,
 ) -> Answer:
     """Put a new asker in the line's queue, or say why not (closed, barred, queue full).
 
@@ -99,6 +108,8 @@ def enqueue_asker(
 
     now = now or timezone.now()
     line = get_line(slug)
+    if line.practice:
+        refuse_outsider(line, user)
     refuse_barred(ip, line, language, now)
     status = scheduling.line_status(line, now)
     if not status.open:

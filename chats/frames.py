@@ -100,6 +100,11 @@ def consult_frame(service: str, name: str, role: str, text: str, sent_at: dateti
     }
 
 
+def support_frame(person: dict | None, debriefs: list[dict]) -> dict:
+    """A console's peer-support state (issue 21): the support person, the debriefs due."""
+    return {"type": "support", "person": person, "debriefs": debriefs}
+
+
 # --- Group chats (section 6) and their moderators (section 4) -----------------------------------
 
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 from scheduling import hours
 from scheduling.services import closed_on
 
+from .group_schedule import new_invite  # one rule for invitations (issue 18)
 from .models import GroupSeries, GroupSession
 
 # How far ahead a weekly group's meetings are made (the job runs daily; coordinators see them).
@@ -83,8 +84,6 @@ def make_meetings(series: GroupSeries, now: datetime | None = None) -> Made:
 
 def _make_closed(series: GroupSeries, existing: dict, made: Made) -> None:
     if not series.invite:
-        from .groups import new_invite  # one rule for invitations (issue 18)
-
         series.invite = new_invite()
         series.save(update_fields=["invite"])
     number = 0

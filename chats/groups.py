@@ -19,7 +19,7 @@ from scheduling.hours import Status
 from stats import services as stats
 from verkkoapu import addresses
 
-from . import followups, notify, protocol
+from . import followups, group_series, notify, protocol
 from .errors import ChatError
 from .group_schedule import (  # noqa: F401  (re-exported: `groups.schedule_session(...)`)
     ScheduleError,
@@ -210,7 +210,14 @@ def _session_fields(session: GroupSession) -> dict:
         "title": session.title,
         "ends_at": protocol.iso(session.ends_at),
         "pinned": session.pinned,
+        # Addition (issue 21): "meeting 3 of 8" of a closed series; null for other sessions.
+        "meeting": _meeting(session),
     }
+
+
+def _meeting(session: GroupSession) -> dict | None:
+    found = group_series.meeting_of(session)
+    return {"number": found[0], "of": found[1]} if found else None
 
 
 def _history(session: GroupSession) -> list[dict]:

@@ -6,12 +6,26 @@ come from `ModeratorMixin` (chats/moderation.py).
 """
 
 import logging
+from datetime import timedelta
 
 from channels.db import aclose_old_connections
+from django.conf import settings
+from django.utils import timezone
 
 from verkkoapu import security
 
-from . import duty, followups, limits, notify, protocol, reads, services, taking, transfer
+from . import (
+    duty,
+    followups,
+    limits,
+    notify,
+    peer_support,
+    protocol,
+    reads,
+    services,
+    taking,
+    transfer,
+)
 from .errors import Answer
 from .moderation import ModeratorMixin
 from .runtime import db, messages_after, store_message
@@ -55,6 +69,10 @@ class HelperConsumer(ModeratorMixin, BaseChatConsumer):
         # Transfer offers still waiting for this helper's answer (docs/workflow.md).
         for offer in welcome.offers:
             await self.send_json(offer)
+        self.support, self.support_checked = welcome.support, timezone.now()
+        if welcome.support["person"] or welcome.support["debriefs"]:  # else the page's is right
+            await self.send_json(welcome.support)
+        await notify.support_changed(welcome.supported)  # "on duty now" in their consoles
 
     def _beat(self) -> bool:
         """Presence, and whether the login still holds; the helper's frames count as use."""
@@ -70,6 +88,7 @@ class HelperConsumer(ModeratorMixin, BaseChatConsumer):
         if getattr(self, "helper", None) is not None:
             try:
                 await db(services.end_duty)(self.channel_name)
+                await notify.support_changed(await db(peer_support.supported_by)(self.helper))
             except Exception:
                 log.warning("could not record the helper's departure")
         await super().disconnect(code)
@@ -186,8 +205,30 @@ class HelperConsumer(ModeratorMixin, BaseChatConsumer):
         await self._deliver(frame.chat, message.seq, services.message_frame(message, frame.chat))
 
     async def handle_consult(self, frame):
-        out = await db(services.consult)(self.helper, frame.service, frame.text)
-        await notify.consult(frame.service, out, self.helper.pk)
+        """A peer's question reaches only their shift's professional(s) (issue 21)."""
+        out, recipients = await db(peer_support.advice)(
+            self.helper, frame.service, frame.text, frame.to
+        )
+        if recipients is None:
+            await notify.consult(frame.service, out, self.helper.pk)
+        else:
+            await notify.consult_to(recipients, out, self.helper.pk)
+
+    # --- Peer support: the support person and the debrief prompt (issue 21) -----------------
+
+    async def _send_support(self, frame: dict, *, changed_only=False):
+        self.support_checked = timezone.now()
+        if changed_only and frame == getattr(self, "support", None):
+            return
+        self.support = frame
+        await self.send_json(frame)
+
+    async def support_changed(self, event=None):
+        await self._send_support(await db(peer_support.support_frame)(self.helper))
+
+    async def handle_debrief(self, frame):
+        helper_ids = await db(peer_support.record_debrief)(self.helper, frame.booking)
+        await notify.support_changed(helper_ids)
 
     async def consult_message(self, event):
         await self.send_json({**event["frame"], "mine": event["helper_id"] == self.helper.pk})
@@ -239,6 +280,12 @@ class HelperConsumer(ModeratorMixin, BaseChatConsumer):
                 await self.chats[chat_id].catch_up()
         for slug, length in glance.queues.items():
             await self.send_json(protocol.queue_frame(slug, length))
+        checked = getattr(self, "support_checked", None)
+        every = timedelta(seconds=settings.CHAT_SUPPORT_CHECK_SECONDS)
+        if checked is not None and timezone.now() - checked >= every:
+            # A shift's end: the debrief prompt, and the support person's duty, once a minute.
+            frame = await db(peer_support.support_frame)(self.helper)
+            await self._send_support(frame, changed_only=True)
 
     async def helper_chat(self, event):
         """Another socket of this helper took a chat: show it here too."""

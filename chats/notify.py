@@ -178,3 +178,16 @@ async def consult(slug: str, frame: dict, helper_id: int) -> None:
     await _asend(
         helpers_group(slug), {"type": "consult.message", "frame": frame, "helper_id": helper_id}
     )
+
+
+async def consult_to(helper_ids: list[int], frame: dict, sender_id: int) -> None:
+    """A private advice note (issue 21): only the named helpers' consoles and the sender's own."""
+    event = {"type": "consult.message", "frame": frame, "helper_id": sender_id}
+    for helper_id in dict.fromkeys([*helper_ids, sender_id]):
+        await _asend(helper_group(helper_id), event)
+
+
+async def support_changed(helper_ids: list[int]) -> None:
+    """These helpers' consoles read their peer-support state again (a debrief was recorded)."""
+    for helper_id in helper_ids:
+        await _asend(helper_group(helper_id), {"type": "support.changed"})

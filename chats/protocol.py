@@ -38,6 +38,7 @@ from .frames import (  # noqa: F401
     queue_frame,
     queued_frame,
     removed_frame,
+    support_frame,
     time_limit_frame,
     transfer_declined_frame,
     transfer_offer_frame,
@@ -171,6 +172,13 @@ def _age(value) -> str | None:
     return value
 
 
+def _helper_id(value, name: str = "to") -> int:
+    """A helper's (or a booking's) id: a positive integer."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**63:
+        raise FrameError("invalid", f"'{name}' must be an id (a positive integer).")
+    return value
+
+
 def _colleague(value) -> int | str:
     """A transfer's receiver: a helper id, or a display name among the helpers on duty."""
     if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63:
@@ -256,7 +264,11 @@ HELPER_FRAMES = {
     "consult": lambda f: {
         "service": _short(f.get("service"), "service", MAX_SLUG_CHARS),
         "text": _text(f.get("text")),
+        # Addition (issue 21): a professional's private answer to one helper of the line.
+        "to": None if f.get("to") is None else _helper_id(f.get("to")),
     },
+    # Addition (issue 21): the shift's professional records a peer's closing debrief.
+    "debrief": lambda f: {"booking": _helper_id(f.get("booking"), "booking")},
     # The helper's workflow: transfers, limits, colleagues (docs/workflow.md).
     "transfer": lambda f: {
         "chat": _chat_id(f.get("chat")),

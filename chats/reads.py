@@ -8,7 +8,7 @@ from django.db.models import Count, Q
 
 from verkkoapu import security
 
-from . import asking, followups, services, taking, transfer
+from . import asking, followups, peer_support, services, taking, transfer
 from .errors import Answer, ChatError
 from .models import Chat, DutySession, HelperProfile
 
@@ -36,6 +36,8 @@ class Welcome:
     chats: list[Answer]  # `assigned` and history of each chat the helper holds
     follow_ups: list[dict]
     offers: list[dict]  # transfers offered to the helper, not yet answered
+    support: dict  # the `support` frame: support person, debriefs due (issue 21)
+    supported: list[int]  # the helpers whose support person this helper is
     extra: list[dict]  # other apps' frames (WELCOME_FRAMES)
 
 
@@ -47,6 +49,8 @@ def welcome(helper, channel_name: str) -> Welcome:
         chats=[taking.helper_chat_answer(chat) for chat in services.helper_chats(helper)],
         follow_ups=followups.follow_ups_of(helper),
         offers=transfer.offers_to(helper),
+        support=peer_support.support_frame(helper),
+        supported=peer_support.supported_by(helper),
         extra=[frame for frames_of in WELCOME_FRAMES for frame in frames_of(helper)],
     )
 

@@ -1,3 +1,5 @@
+import hmac
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
@@ -11,7 +13,7 @@ from django.views.decorators.http import require_GET, require_safe
 from scheduling import rota
 from scheduling.services import timetable
 
-from . import asking, protocol, referrals, youth
+from . import asking, peer_support, protocol, referrals, youth
 from .models import PreparedText, ServiceLine
 
 MAX_WIDGET_LINES = 10
@@ -42,6 +44,25 @@ def _line_texts(line: ServiceLine, language: str) -> dict:
         "name": line.localized_name(language),
         "description": line.localized_description(language),
     }
+
+
+@login_required
+@require_safe
+def practice_page(request, slug):
+    """A practice line's page (issue 21): a trainee plays the asker here, through the widget.
+    Only with the line's code, and only for the line's own helpers (its trainees)."""
+    line = ServiceLine.objects.filter(slug=slug, active=True, practice=True).first()
+    code = request.GET.get("code", "")
+    helper = getattr(request.user, "helper", None)
+    if (
+        line is None
+        or not line.practice_code
+        or not hmac.compare_digest(code.encode(), line.practice_code.encode())
+        or helper is None
+        or not helper.lines.filter(pk=line.pk).exists()
+    ):
+        raise Http404("No such practice line.")
+    return render(request, "chats/practice.html", {"line": line})
 
 
 @require_GET
@@ -126,12 +147,16 @@ def console(request):
         raise Http404("Only helpers have a console.")
     helper = request.user.helper
     current_shift, next_shift = rota.current_and_next_shift(helper)
+    data = console_data(helper, get_language() or "fi")
+    # The peer-support state (issue 21), as the socket's first `support` frame will be.
+    data["support"] = peer_support.support_frame(helper)
     return render(
         request,
         "chats/console.html",
         {
             "helper": helper,
-            "console_data": console_data(helper, get_language() or "fi"),
+            "console_data": data,
+            "support": data["support"],
             "moderation_data": moderation_strings(),
             "current_shift": current_shift,
             "next_shift": next_shift,
@@ -219,11 +244,31 @@ def console_strings() -> dict:
         "error": _("Error: %(message)s"),
         "peer": _("peer helper"),
         "consult_sent": _("Sent to the helpers on duty for %(line)s."),
+        **support_strings(),
         "follow_up_offered": _("Follow-up offered for %(when)s; the asker got a code for it."),
         "follow_up_refused": _(
             "The follow-up could not be offered, so the chat is still open. Choose a later time in "
             "one of your booked shifts of this line."
         ),
+    }
+
+
+def support_strings() -> dict:
+    """The console's words for peer support: the support person, advice, the debrief."""
+    return {
+        "support_on": _("Your support person: %(name)s (on duty now)"),
+        "support_off": _("Your support person: %(name)s (not on duty now)"),
+        "advice_private": _("private"),
+        "advice_reply": _("Answer privately"),
+        "advice_to": _("Answer to %(name)s:"),
+        "debrief_peer": _(
+            "Your shift on %(line)s has ended: hold the closing debrief with %(with)s."
+        ),
+        "debrief_peer_alone": _(
+            "Your shift on %(line)s has ended: hold the closing debrief with your support person."
+        ),
+        "debrief_pro": _("%(peer)s's shift on %(line)s has ended: hold the closing debrief."),
+        "debrief_record": _("Debrief held"),
     }
 
 

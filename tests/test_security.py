@@ -322,6 +322,7 @@ PAGES = {
     "scheduling:cancel": "/console/calendar/cancel/1/",
     "scheduling:debrief": "/console/calendar/debrief/1/",
     "group": "/group/unichat/",
+    "practice": "/practice/harjoitus/?code=x",
     "feedback:form": "/feedback/vakivalta/",
     "feedback:thanks": "/feedback/vakivalta/kiitos/",
     "api-feedback": "/api/feedback/vakivalta/",

@@ -344,6 +344,9 @@ CHAT_RATE_WINDOW = env.float("CHAT_RATE_WINDOW", default=10.0)
 CHAT_HEARTBEAT_SECONDS = env.float("CHAT_HEARTBEAT_SECONDS", default=15.0)
 CHAT_ASKER_GRACE_SECONDS = env.float("CHAT_ASKER_GRACE_SECONDS", default=120.0)
 CHAT_HELPER_GRACE_SECONDS = env.float("CHAT_HELPER_GRACE_SECONDS", default=60.0)
+# A console reads its peer-support state (support person on duty, debriefs due) at most this
+# often, at its heartbeat (issue 21; chats/peer_support.py).
+CHAT_SUPPORT_CHECK_SECONDS = env.float("CHAT_SUPPORT_CHECK_SECONDS", default=60.0)
 CHAT_SWEEP_SECONDS = env.float("CHAT_SWEEP_SECONDS", default=5.0)
 # A full garbage collection of each server process this often (chats/runtime.py).
 CHAT_GC_SECONDS = env.float("CHAT_GC_SECONDS", default=60.0)

@@ -20,6 +20,7 @@ urlpatterns = [
     path("console/letters/", include("letters.console_urls")),
     path("console/", include("chats.console_urls")),
     path("group/<slug:slug>/", group_views.group_page, name="group"),
+    path("practice/<slug:slug>/", chat_views.practice_page, name="practice"),
     path("feedback/", include("feedback.urls")),
     path("api/feedback/<slug:slug>/", feedback_views.feedback_api, name="api-feedback"),
     path("letters/", include("letters.urls")),

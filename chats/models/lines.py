@@ -48,6 +48,15 @@ class ServiceLine(models.Model):
         default=False,
         help_text=_("For training: not in the public list of lines, not in statistics."),
     )
+    practice_code = models.CharField(
+        _("practice link code"),
+        max_length=64,
+        blank=True,
+        help_text=_(
+            "A practice line's page /practice/<line>/?code=… opens with this code, for the "
+            "line's own helpers (trainees) only. Empty: the page is closed."
+        ),
+    )
     peers_need_professional = models.BooleanField(
         _("peers work with a professional"),
         default=True,

@@ -3,7 +3,7 @@
 - `queue`: the general queue (order, places, the line read per start, a new chat at the tail);
 - `bars`: is an address barred on a line, and the words it is told;
 - `messages`: a message stored with the chat's next number, both sides nudged;
-- `helpers`: a helper's own chats and lines, notices and consultations;
+- `helpers`: a helper's own chats and lines, notices (consult notes: chats/peer_support.py);
 - `ending`: the end of a chat (counted, erased, both sides told), with a bar or not;
 - `presence`: a helper console's DutySession row.
 
@@ -20,7 +20,6 @@ from .bars import active_bar, forget_bars, refuse_barred
 from .ending import bar_asker, end_chat, end_chat_by_helper
 from .helpers import (
     checked_topics,
-    consult,
     helper_chats,
     helpers_line,
     not_your_chat,
@@ -55,7 +54,6 @@ __all__ = [
     "announce_queue",
     "bar_asker",
     "checked_topics",
-    "consult",
     "create_queued_chat",
     "end_chat",
     "end_chat_by_helper",

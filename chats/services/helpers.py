@@ -1,10 +1,9 @@
 """A helper's own chats and lines: what a helper may touch, and the one answer when not."""
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import audit, protocol
+from .. import audit
 from ..errors import ChatError
 from ..models import Chat, HelperProfile, Message, ServiceLine
 from .messages import post_message
@@ -53,11 +52,3 @@ def send_notice(helper: HelperProfile, chat_id: int, text: str, now=None) -> Mes
         message = post_message(chat_id, Message.Sender.SYSTEM, text, helper=helper, now=now)
         audit.record(helper, audit.Action.NOTICE, line=chat.line, now=now)
     return message
-
-
-def consult(helper: HelperProfile, slug: str, text: str, now=None) -> dict:
-    """A note to the helpers on duty for the line: never stored, never shown to an asker."""
-    helpers_line(helper, slug)
-    return protocol.consult_frame(
-        slug, helper.display_name, helper.role, text, now or timezone.now()
-    )

@@ -258,6 +258,9 @@ import { alerter, clock, dayAndTime, el, keepConnected, pageData, translator } f
       case "letters":
         setLetters(frame.service, frame.waiting);
         break;
+      case "support": // addition (issue 21): support person, debriefs due
+        showSupport(frame);
+        break;
       case "error":
         handleError(frame);
         break;
@@ -922,6 +925,7 @@ import { alerter, clock, dayAndTime, el, keepConnected, pageData, translator } f
     meta.appendChild(el("span", "c-time", lineOf(frame.service).name + " · " + clock(frame.sent_at)));
     item.appendChild(meta);
     item.appendChild(el("p", "c-text", frame.text));
+    adviceReply(item, frame);
     consultLog.appendChild(item);
     consultLog.parentNode.scrollTop = consultLog.parentNode.scrollHeight;
   }
@@ -931,10 +935,78 @@ import { alerter, clock, dayAndTime, el, keepConnected, pageData, translator } f
       event.preventDefault();
       var input = document.getElementById("consult-text");
       var service = document.getElementById("consult-line").value;
-      if (input.value.trim() && send({ type: "consult", service: service, text: input.value })) {
+      var note = { type: "consult", service: service, text: input.value };
+      if (adviceTo) {
+        note.to = adviceTo.id;
+      }
+      if (input.value.trim() && send(note)) {
         input.value = "";
+        answerAdvice(null);
       }
     });
+  }
+
+  // --- Peer support (issue 21): support person, private advice, the debrief prompt ---------------
+
+  var adviceTo = null; // {id, name, service}: a professional's private answer to a peer
+
+  function adviceReply(item, frame) {
+    if (frame.private) {
+      item.querySelector(".c-sender").appendChild(el("span", "c-badge", S.advice_private));
+    }
+    if (frame.mine || !frame.from || data.helper.role !== "professional") {
+      return;
+    }
+    var button = el("button", "c-button c-advice-reply", S.advice_reply);
+    button.type = "button";
+    button.addEventListener("click", function () {
+      answerAdvice({ id: frame.from, name: frame.helper.name, service: frame.service });
+    });
+    item.appendChild(button);
+  }
+
+  function answerAdvice(to) {
+    adviceTo = to;
+    var label = document.getElementById("consult-to");
+    label.hidden = !to;
+    label.textContent = to ? t("advice_to", { name: to.name }) : "";
+    if (to) {
+      document.getElementById("consult-line").value = to.service;
+      document.getElementById("consult-text").focus();
+    }
+  }
+
+  function showSupport(frame) {
+    var person = document.getElementById("support-person");
+    person.textContent = frame.person
+      ? t(frame.person.on_duty ? "support_on" : "support_off", { name: frame.person.name })
+      : "";
+    var list = document.getElementById("debriefs");
+    list.textContent = "";
+    (frame.debriefs || []).forEach(function (due) {
+      var item = el("li", "c-alert c-debrief");
+      item.setAttribute("role", "alert");
+      var text = due.can_record
+        ? t("debrief_pro", { peer: due.peer, line: due.line })
+        : due.professionals.length
+          ? t("debrief_peer", { line: due.line, with: due.professionals.join(", ") })
+          : t("debrief_peer_alone", { line: due.line });
+      item.appendChild(el("span", null, text));
+      if (due.can_record) {
+        var button = el("button", "c-button c-primary", S.debrief_record);
+        button.type = "button";
+        button.setAttribute("data-debrief", String(due.booking));
+        button.addEventListener("click", function () {
+          button.disabled = send({ type: "debrief", booking: due.booking });
+        });
+        item.appendChild(button);
+      }
+      list.appendChild(item);
+    });
+  }
+
+  if (data.support) {
+    showSupport(data.support);
   }
 
   refreshEmpty();

@@ -68,6 +68,9 @@ import { alerter, dayAndTime, groupMessage, keepConnected, pageData, translator 
     joinForm.hidden = true;
     room.hidden = false;
     roomTitle.textContent = frame.title || "";
+    if (frame.meeting) { // addition (issue 21): a closed series' "meeting 3 of 8"
+      roomTitle.textContent += " – " + t("meeting", { number: frame.meeting.number, total: frame.meeting.of });
+    }
     roomCount.textContent = t("participants", { count: frame.participants });
     showPinned(frame.pinned);
     status.textContent = t("joined", { nickname: frame.nickname });

@@ -134,7 +134,7 @@ def seed(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("chats", "0013_seed_issue21"),
+        ("chats", "0014_practice_code"),
     ]
 
     operations = [
