@@ -23,6 +23,7 @@ from tests.browser import (
     axe_violations,
     log_in,
     open_widget_on_line,
+    screenshot,
     storage_of,
     wait_until,
 )
@@ -135,6 +136,7 @@ def test_a_closed_line_in_the_evening_shows_hours_and_the_help_available_now(
     assert min(heights) >= 16
     assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
     assert axe_violations(page, ".va-root") == []
+    screenshot(page, f"widget-closed-{language}-{viewport['width']}.png")
 
 
 def test_the_region_pick_filters_in_the_browser_and_is_never_sent(server, contexts, closed_today):

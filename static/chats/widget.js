@@ -121,6 +121,7 @@
     exception_closed: gettext_noop("{days}: closed"),
     exception_hours: gettext_noop("{days}: {opens}–{closes}"),
     exception_weekdays: gettext_noop("{days}: {opens}–{closes} on weekdays"),
+    exception_all_day: gettext_noop("{days}: open around the clock"),
     exceptions_heading: gettext_noop("Coming changes"),
     finnish_time: gettext_noop("The times are Finnish time."),
     time_zoned: gettext_noop("{time} Finnish time ({local} your time)"),
@@ -231,6 +232,7 @@
       "{days}: closed": "{days}: suljettu",
       "{days}: {opens}–{closes}": "{days}: {opens}–{closes}",
       "{days}: {opens}–{closes} on weekdays": "{days}: arkipäivisin {opens}–{closes}",
+      "{days}: open around the clock": "{days}: avoinna ympäri vuorokauden",
       "Coming changes": "Tulevat poikkeukset",
       "The times are Finnish time.": "Ajat ovat Suomen aikaa.",
       "{time} Finnish time ({local} your time)": "{time} Suomen aikaa (sinun aikaasi {local})",
@@ -362,6 +364,7 @@
       "{days}: closed": "{days}: stängd",
       "{days}: {opens}–{closes}": "{days}: {opens}–{closes}",
       "{days}: {opens}–{closes} on weekdays": "{days}: vardagar {opens}–{closes}",
+      "{days}: open around the clock": "{days}: öppet dygnet runt",
       "Coming changes": "Kommande ändringar",
       "The times are Finnish time.": "Tiderna är finsk tid.",
       "{time} Finnish time ({local} your time)": "{time} finsk tid ({local} din tid)",
@@ -1053,6 +1056,9 @@
       : dayLabel(exception.first_day) + " – " + dayLabel(exception.last_day);
     if (exception.closed) {
       return t("exception_closed", { days: days });
+    }
+    if (exception.opens === "00:00" && exception.closes === "00:00") {
+      return t("exception_all_day", { days: days });
     }
     var values = { days: days, opens: wallClock(exception.opens), closes: wallClock(exception.closes) };
     return t(exception.weekdays_only ? "exception_weekdays" : "exception_hours", values);
