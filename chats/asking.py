@@ -36,21 +36,16 @@ def service_object(line: ServiceLine, at: datetime | None = None) -> dict:
         status = groups.line_status(line, at)
     else:
         status = scheduling.line_status(line, at)
-    found = {
-        "slug": line.slug,
-        "name": line.name,
-        "kind": line.kind,
-        "open": status.open,
-        "opens_at": protocol.iso(status.opens_at),
-        "closes_at": protocol.iso(status.closes_at),
-        "queue_length": Chat.objects.general_queue(line.pk).count(),
-    }
+    additions = {}
     if line.kind == ServiceLine.Kind.ONE_TO_ONE:
         # Additions (docs/workflow.md): would a newcomer be taken into the queue now; does the
         # line ask an age range before the chat.
-        found["accepting"] = waiting.outlook(line, at, status).accepting
-        found["asks_age"] = youth.asks_age(line)
-    return found
+        additions["accepting"] = waiting.outlook(line, at, status).accepting
+        additions["asks_age"] = youth.asks_age(line)
+    queue_length = Chat.objects.general_queue(line.pk).count()
+    return protocol.service_object(
+        line.slug, line.name, line.kind, status, queue_length, **additions
+    )
 
 
 def position_of(chat: Chat) -> int:
@@ -62,10 +57,9 @@ def position_of(chat: Chat) -> int:
 def position_frame(chat: Chat, position: int | None = None) -> dict:
     """`position`, with the estimated wait (addition) for an asker of the general queue."""
     position = position or position_of(chat)
-    frame = protocol.position_frame(position)
-    if not followups.reserved_position(chat):
-        frame["estimate"] = waiting.estimate_for(chat.line, position)
-    return frame
+    if followups.reserved_position(chat):
+        return protocol.position_frame(position)
+    return protocol.estimated_position_frame(position, waiting.estimate_for(chat.line, position))
 
 
 def with_helper(chat: Chat) -> bool:

@@ -1,12 +1,12 @@
 """The bottom of chats' services: the refusal every service raises and the answer it returns.
 
-Every module of chats may import this one; it imports only the models and the wire protocol
-(for `ChatError.as_frame`), so a refusal is defined once and imported without a cycle.
+Every module of chats may import this one; it imports only the models, so a refusal is defined
+once and imported without a cycle. The wire turns a refusal into its frame
+(`protocol.refusal_frame`).
 """
 
 from dataclasses import dataclass, field
 
-from . import protocol
 from .models import Chat
 
 
@@ -19,9 +19,6 @@ class ChatError(Exception):
     def __init__(self, code: str, message: str, **extra):
         super().__init__(message)
         self.code, self.message, self.extra = code, message, extra
-
-    def as_frame(self) -> dict:
-        return protocol.error_frame(self.code, self.message, **self.extra)
 
 
 @dataclass

@@ -24,10 +24,11 @@ from django.utils.translation import gettext as _
 from scheduling import services as scheduling
 from stats import services as stats
 from verkkoapu import addresses
+from verkkoapu.counters import WindowCounter
 
 from . import notify, protocol
 from .errors import Answer, ChatError
-from .models import Chat, CodeGuess, FollowUp, HelperProfile
+from .models import Chat, FollowUp, HelperProfile
 from .services.bars import refuse_barred
 from .services.ending import end_chat
 from .services.helpers import checked_topics, own_chat
@@ -72,9 +73,13 @@ def _guess_limit() -> int:
     return getattr(settings, "FOLLOW_UP_GUESS_LIMIT", 10)
 
 
-def _guess_window() -> timedelta:
-    # The same setting tells the retention job when a counter may go (stats/retention.py).
-    return timedelta(seconds=getattr(settings, "FOLLOW_UP_GUESS_WINDOW_SECONDS", 3600))
+def _guess_seconds() -> int:
+    return getattr(settings, "FOLLOW_UP_GUESS_WINDOW_SECONDS", 3600)
+
+
+# Wrong follow-up codes, invitations and letter codes per address (its own table and window);
+# the retention job purges it with its window (chats/retention.py).
+CODE_GUESSES = WindowCounter("chats.CodeGuess", seconds=_guess_seconds)
 
 
 # --- Codes ----------------------------------------------------------------------------------------
@@ -171,27 +176,22 @@ def enqueue_with_code(slug: str, code: str, *, language: str, ip: str | None, no
     return Answer([queued], chat.pk, chat=chat, position=position)
 
 
-def _window_start(now: datetime) -> datetime:
-    window = _guess_window().total_seconds()
-    return datetime.fromtimestamp(now.timestamp() // window * window, tz=now.tzinfo)
-
-
-def _cell(ip: str | None, now: datetime) -> dict:
+def _guesser(ip: str | None) -> str:
     # The address rule (an IPv6 /64 is one address), as addresses.address_hash keys it.
-    return {"address_hash": addresses.address_hash(ip or "-"), "window_start": _window_start(now)}
+    return addresses.address_hash(ip or "-")
 
 
 def take_guess(ip: str | None, now: datetime) -> None:
     """Reserve one guess (a follow-up code or a group invitation) for this address before the
     code is looked at; `rate_limited` once the window's FOLLOW_UP_GUESS_LIMIT are taken. One
     atomic statement, so simultaneous guesses from any process never get more looks than that."""
-    if not addresses.take_in(CodeGuess, _cell(ip, now), _guess_limit()):
+    if not CODE_GUESSES.take(_guesser(ip), now, _guess_limit()):
         raise ChatError("rate_limited", "Too many wrong codes; try again later.", limit="codes")
 
 
 def right_guess(ip: str | None, now: datetime) -> None:
     """The code was right: its reservation does not count as a wrong guess."""
-    addresses.give_back_in(CodeGuess, _cell(ip, now))
+    CODE_GUESSES.give_back(_guesser(ip), now)
 
 
 # --- Serving: the helper's own follow-ups first ---------------------------------------------------
@@ -231,7 +231,7 @@ def assigned_extra(chat: Chat) -> dict:
     follow_up = FollowUp.objects.filter(chat_id=chat.pk).first()
     if follow_up is None:
         return {}
-    return {"follow_up": {"at": protocol.iso(follow_up.at), "note": follow_up.note}}
+    return protocol.follow_up_fields(follow_up.at, follow_up.note)
 
 
 def follow_ups_of(helper: HelperProfile, now=None) -> list[dict]:
@@ -244,14 +244,9 @@ def follow_ups_of(helper: HelperProfile, now=None) -> list[dict]:
         .order_by("at", "pk")
     )
     return [
-        {
-            "id": row.pk,
-            "service": row.line.slug,
-            "at": protocol.iso(row.at),
-            "until": protocol.iso(row.expires_at),
-            "note": row.note,
-            "waiting": row.chat_id is not None,
-        }
+        protocol.follow_up_item(
+            row.pk, row.line.slug, row.at, row.expires_at, row.note, row.chat_id is not None
+        )
         for row in rows
     ]
 
@@ -278,5 +273,5 @@ def sweep(now=None) -> dict:
             order = queue_order(row.line_id)
             announce_queue(row.line, positions_moved=True)
             notify.chat(row.chat_id, asker=protocol.position_frame(order.index(row.chat_id) + 1))
-    CodeGuess.objects.filter(window_start__lt=now - _guess_window()).delete()
+    CODE_GUESSES.over(now).delete()
     return {"expired": expired, "released": released}

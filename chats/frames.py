@@ -23,6 +23,29 @@ def error_frame(code: str, message: str, **extra) -> dict:
     return {"type": "error", "code": code, "message": message, **extra}
 
 
+def refusal_frame(refusal) -> dict:
+    """A refused request (`chats.errors.ChatError`: code, message, extra fields) as its frame."""
+    return error_frame(refusal.code, refusal.message, **refusal.extra)
+
+
+def service_object(slug: str, name: str, kind: str, status, queue_length: int, **additions) -> dict:
+    """The contract's service object from a line's hours `status` (open, opens_at, closes_at);
+    `additions` are the one-to-one line's `accepting` and `asks_age` (docs/workflow.md)."""
+    found = {
+        "slug": slug,
+        "name": name,
+        "kind": kind,
+        "open": status.open,
+        "opens_at": iso(status.opens_at),
+        "closes_at": iso(status.closes_at),
+        "queue_length": queue_length,
+    }
+    for field in ("accepting", "asks_age"):
+        if field in additions:
+            found[field] = additions[field]
+    return found
+
+
 def closed_frame(opens_at: datetime | None) -> dict:
     return {"type": "closed", "opens_at": iso(opens_at)}
 
@@ -33,6 +56,15 @@ def queued_frame(token: str, position: int) -> dict:
 
 def position_frame(position: int) -> dict:
     return {"type": "position", "position": position}
+
+
+def estimated_position_frame(position: int, estimate: dict | None) -> dict:
+    """`position` with the estimated wait (an addition) of an asker in the general queue."""
+    return {**position_frame(position), "estimate": estimate}
+
+
+def paused_frame(paused: bool) -> dict:
+    return {"type": "paused", "paused": paused}
 
 
 def asker_assigned_frame(name: str, role: str) -> dict:
@@ -140,12 +172,49 @@ def for_moderator(frame: dict, session_id: int) -> dict:
     return {**frame, "type": f"group_{frame['type']}", "session": session_id}
 
 
+def session_fields(
+    session_id: int,
+    title: str,
+    ends_at: datetime | None,
+    pinned: str,
+    meeting: tuple[int, int] | None = None,
+) -> dict:
+    """What a participant's `joined` tells of the session; `meeting` (an addition, issue 21):
+    (number, of) of a closed series' meeting, else null."""
+    return {
+        "session": session_id,
+        "title": title,
+        "ends_at": iso(ends_at),
+        "pinned": pinned,
+        "meeting": {"number": meeting[0], "of": meeting[1]} if meeting else None,
+    }
+
+
 def group_joined_frame(session_id: int, participants: int, **extra) -> dict:
     return {"type": "group_joined", "session": session_id, "participants": participants, **extra}
 
 
 def follow_ups_frame(follow_ups: list[dict]) -> dict:
     return {"type": "follow_ups", "follow_ups": follow_ups}
+
+
+def follow_up_item(
+    follow_up_id: int, service: str, at: datetime, until: datetime, note: str, waiting: bool
+) -> dict:
+    """One of the helper's follow-ups in `follow_ups`: not yet taken, its asker waiting or not."""
+    return {
+        "id": follow_up_id,
+        "service": service,
+        "at": iso(at),
+        "until": iso(until),
+        "note": note,
+        "waiting": waiting,
+    }
+
+
+def follow_up_fields(at: datetime, note: str) -> dict:
+    """What the helper's `assigned` adds for a follow-up: its time and the helper's note."""
+    return {"follow_up": {"at": iso(at), "note": note}}
 
 
 # --- The helper's workflow (docs/workflow.md) -----------------------------------------------------

@@ -44,16 +44,7 @@ def moderator_join(
     if session is None:
         raise ChatError("not_found", "No session of this line that you moderate is running.")
     with transaction.atomic():
-        person, created = GroupParticipant.objects.get_or_create(
-            session=session,
-            helper=helper,
-            defaults={
-                "nickname": helper.display_name,
-                "role": Role.MODERATOR,
-                "joined_at": now,
-                "seen_at": now,
-            },
-        )
+        person, created = _moderator_row(session.pk, helper, now)
         count = _present_count(session, now)
         if created:
             notify.group(session.pk, protocol.participants_frame(count))
@@ -85,7 +76,12 @@ def moderator_leave(helper: HelperProfile, session_ids, now=None) -> None:
 def _moderator(helper: HelperProfile, session_id: int, now: datetime) -> GroupParticipant:
     _moderated_session(helper, session_id, now)
     # Another console tab of the same helper may have left and taken the row with it.
-    person, _ = GroupParticipant.objects.get_or_create(
+    return _moderator_row(session_id, helper, now)[0]
+
+
+def _moderator_row(session_id: int, helper: HelperProfile, now: datetime):
+    """The helper's moderator row in the session, made if missing: (row, whether it was made)."""
+    return GroupParticipant.objects.get_or_create(
         session_id=session_id,
         helper=helper,
         defaults={
@@ -95,7 +91,6 @@ def _moderator(helper: HelperProfile, session_id: int, now: datetime) -> GroupPa
             "seen_at": now,
         },
     )
-    return person
 
 
 def moderator_message(helper: HelperProfile, session_id: int, text: str, now=None):

@@ -109,12 +109,11 @@ def _take_invite_guess(closed: list[GroupSession], ip: str | None, now: datetime
     session's GROUP_INVITE_GUESS_LIMIT for the hour from everyone. Either used up:
     `rate_limited`, with nothing compared."""
     followups.take_guess(ip, now)
-    window = addresses.window_start(now)
     taken = []
     for session in closed:
-        if not addresses.take(INVITE_GUESSES, str(session.pk), window, _invite_limit()):
+        if not INVITE_GUESSES.take(str(session.pk), now, _invite_limit()):
             for other in taken:
-                addresses.give_back(INVITE_GUESSES, str(other.pk), window)
+                INVITE_GUESSES.give_back(str(other.pk), now)
             followups.right_guess(ip, now)
             raise ChatError(
                 "rate_limited", "Too many wrong invitations; try again later.", limit="codes"
@@ -124,12 +123,11 @@ def _take_invite_guess(closed: list[GroupSession], ip: str | None, now: datetime
 
 def _right_invite_guess(closed: list[GroupSession], ip: str | None, now: datetime) -> None:
     followups.right_guess(ip, now)
-    window = addresses.window_start(now)
     for session in closed:
-        addresses.give_back(INVITE_GUESSES, str(session.pk), window)
+        INVITE_GUESSES.give_back(str(session.pk), now)
 
 
-INVITE_GUESSES = "invite_guess"  # an AddressCounter kind: per session, from every address
+INVITE_GUESSES = addresses.INVITE_GUESSES  # per session, from every address
 
 
 def _invite_limit() -> int:
@@ -205,19 +203,11 @@ def _nickname_taken(session: GroupSession, nickname: str, now: datetime) -> bool
 
 
 def _session_fields(session: GroupSession) -> dict:
-    return {
-        "session": session.pk,
-        "title": session.title,
-        "ends_at": protocol.iso(session.ends_at),
-        "pinned": session.pinned,
-        # Addition (issue 21): "meeting 3 of 8" of a closed series; null for other sessions.
-        "meeting": _meeting(session),
-    }
-
-
-def _meeting(session: GroupSession) -> dict | None:
-    found = group_series.meeting_of(session)
-    return {"number": found[0], "of": found[1]} if found else None
+    # Addition (issue 21): "meeting 3 of 8" of a closed series; null for other sessions.
+    meeting = group_series.meeting_of(session)
+    return protocol.session_fields(
+        session.pk, session.title, session.ends_at, session.pinned, meeting
+    )
 
 
 def _history(session: GroupSession) -> list[dict]:

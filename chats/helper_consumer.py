@@ -235,7 +235,7 @@ class HelperConsumer(ModeratorMixin, BaseChatConsumer):
 
     async def handle_pause(self, frame):
         await db(reads.set_paused)(self.channel_name, frame.paused)
-        await self.send_json({"type": "paused", "paused": frame.paused})
+        await self.send_json(protocol.paused_frame(frame.paused))
 
     async def _ended(self, frame):
         chat_id = frame["chat"]

@@ -14,7 +14,6 @@ from . import audit, followups, groups
 from .models import (
     Bar,
     Chat,
-    CodeGuess,
     DutySession,
     FollowUp,
     GroupMessage,
@@ -90,9 +89,8 @@ def delete_group_leftovers(now, dry_run):
 )
 def delete_old_code_guesses(now, dry_run):
 
-    # The window the limiter counts in (chats/followups.py); an older counter limits nothing.
-    window = timedelta(seconds=getattr(settings, "FOLLOW_UP_GUESS_WINDOW_SECONDS", 3600))
-    return delete_rows(CodeGuess.objects.filter(window_start__lt=now - window), dry_run)
+    # A window that is over (chats/followups.py) limits nothing.
+    return delete_rows(followups.CODE_GUESSES.over(now), dry_run)
 
 
 @step("follow_ups_expired", "follow-up codes past their shift", "chats.FollowUp")

@@ -166,7 +166,7 @@ class BaseChatConsumer(AsyncJsonWebsocketConsumer):
         try:
             await getattr(self, f"handle_{frame.type}")(frame)
         except ChatError as error:
-            await self.send_json(error.as_frame())
+            await self.send_json(protocol.refusal_frame(error))
 
     @classmethod
     async def encode_json(cls, content):

@@ -7,27 +7,21 @@ from .models import Again, Answer, Feedback
 RATINGS = [(n, str(n)) for n in range(1, 6)]
 
 
+def _radios(label, choices, field=forms.ChoiceField, **extra):
+    """An optional question answered with radio buttons."""
+    return field(label=label, choices=choices, required=False, widget=forms.RadioSelect, **extra)
+
+
 class FeedbackForm(forms.ModelForm):
-    rating = forms.TypedChoiceField(
-        label=_("How would you rate the chat? (1 = poor, 5 = very good)"),
-        choices=RATINGS,
+    rating = _radios(
+        _("How would you rate the chat? (1 = poor, 5 = very good)"),
+        RATINGS,
+        forms.TypedChoiceField,
         coerce=int,
         empty_value=None,
-        required=False,
-        widget=forms.RadioSelect,
     )
-    got_help = forms.ChoiceField(
-        label=_("Did you get help?"),
-        choices=Answer.choices,
-        required=False,
-        widget=forms.RadioSelect,
-    )
-    would_use_again = forms.ChoiceField(
-        label=_("Would you use the chat again?"),
-        choices=Again.choices,
-        required=False,
-        widget=forms.RadioSelect,
-    )
+    got_help = _radios(_("Did you get help?"), Answer.choices)
+    would_use_again = _radios(_("Would you use the chat again?"), Again.choices)
     text = forms.CharField(
         label=_("Anything else you want to tell us? (Please do not write your name or contacts.)"),
         max_length=settings.FEEDBACK_MAX_CHARS,

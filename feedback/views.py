@@ -4,13 +4,13 @@ The POST is csrf_exempt on purpose. CSRF protects state that a browser's cookies
 this page has none (it sets no cookie and reads none), so a forged cross-site POST could do
 only what anyone may do here anyway: leave one anonymous answer. A CSRF token would need a
 cookie, which the asker pages must not set. Abuse is bounded by the size limits and a
-per-address rate limit (an IPv6 /64 counts as one address) that keeps only a keyed hash of the
-address, in the cache, for FEEDBACK_RATE_WINDOW seconds: one atomic add/incr per send, before
-the form is looked at.
+per-address rate limit (an IPv6 /64 counts as one address), the window counter of every
+per-address limit (verkkoapu/counters.py) kept in the cache only: a keyed hash of the address
+for FEEDBACK_RATE_WINDOW seconds, one atomic add/incr per send before the form is looked at.
+Never the database: a counter row there would tell when an answer was given.
 """
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone, translation
@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from chats.models import ServiceLine
 from verkkoapu.addresses import address_hash, request_ip
+from verkkoapu.counters import CacheWindowCounter
 
 from .forms import FeedbackForm
 
@@ -30,19 +31,18 @@ def _language(request) -> str:
     return wanted if wanted in dict(settings.LANGUAGES) else translation.get_language()
 
 
+def _window() -> int:
+    return settings.FEEDBACK_RATE_WINDOW
+
+
+SENDS = CacheWindowCounter("feedback-rate", _window)
+
+
 def _over_limit(request) -> bool:
-    """Count this send against its address; the key is a keyed hash that expires with the window."""
+    """Count this send against its address, unless the window's FEEDBACK_RATE_LIMIT are used."""
     # The address rule of every per-address measure: an IPv6 /64 is one sender.
-    key = f"feedback-rate:{address_hash(request_ip(request) or 'unknown')[:32]}"
-    window = settings.FEEDBACK_RATE_WINDOW
-    if cache.add(key, 1, timeout=window):
-        return False
-    try:
-        sent = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, timeout=window)
-        return False
-    return sent > settings.FEEDBACK_RATE_LIMIT
+    sender = address_hash(request_ip(request) or "unknown")
+    return not SENDS.take(sender, timezone.now(), settings.FEEDBACK_RATE_LIMIT)
 
 
 def _save(form: FeedbackForm, line: ServiceLine) -> None:

@@ -123,8 +123,7 @@ def _count_letter(ip: str | None, now: datetime) -> None:
     if not ip:
         return
     hashed = security.address_hash(ip)  # the address rule: an IPv6 /64 is one address
-    window = security.window_start(now)
-    if not security.take("letter", hashed, window, settings.LETTERS_MAX_PER_HOUR):
+    if not security.LETTERS.take(hashed, now, settings.LETTERS_MAX_PER_HOUR):
         raise ChatError(
             "rate_limited",
             _("Many letters were written from this connection. Please try again later."),

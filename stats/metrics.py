@@ -29,9 +29,13 @@ class DatabaseCollector:
         yield from _job_times()
 
 
-def _per_line(slugs, rows, key="n"):
-    found = {row["line__slug"]: row[key] or 0 for row in rows}
-    return [(slug, found.get(slug, 0)) for slug in slugs]
+def _per_line(name, documentation, slugs, rows, slug_field="line__slug"):
+    """A gauge with one value per active line from `rows` (`slug_field`, `n`); no row is 0."""
+    gauge = GaugeMetricFamily(name, documentation, labels=["line"])
+    found = {row[slug_field]: row["n"] or 0 for row in rows}
+    for slug in slugs:
+        gauge.add_metric([slug], found.get(slug, 0))
+    return gauge
 
 
 def _chat_gauges(slugs):
@@ -59,25 +63,14 @@ def _chat_gauges(slugs):
             "verkkoapu_messages_stored",
             "Messages held in the database for the line's live chats",
             Message.objects.values("chat__line__slug").annotate(n=Count("pk")),
+            "chat__line__slug",
         ),
     ]
-    for name, documentation, rows in families:
-        gauge = GaugeMetricFamily(name, documentation, labels=["line"])
-        rows = [
-            {"line__slug": row.get("line__slug", row.get("chat__line__slug")), "n": row["n"]}
-            for row in rows
-        ]
-        for slug, value in _per_line(slugs, rows):
-            gauge.add_metric([slug], value)
-        yield gauge
+    for name, documentation, rows, *slug_field in families:
+        yield _per_line(name, documentation, slugs, rows, *slug_field)
 
 
 def _helpers_on_duty(slugs):
-    helpers = GaugeMetricFamily(
-        "verkkoapu_helpers_on_duty",
-        "Helpers with a live console for the line (paused ones included)",
-        labels=["line"],
-    )
     rows = (
         HelperProfile.lines.through.objects.filter(
             helperprofile_id__in=DutySession.objects.on_duty().values("helper_id")
@@ -85,10 +78,13 @@ def _helpers_on_duty(slugs):
         .values("serviceline__slug")
         .annotate(n=Count("helperprofile_id", distinct=True))
     )
-    rows = [{"line__slug": row["serviceline__slug"], "n": row["n"]} for row in rows]
-    for slug, value in _per_line(slugs, rows):
-        helpers.add_metric([slug], value)
-    return helpers
+    return _per_line(
+        "verkkoapu_helpers_on_duty",
+        "Helpers with a live console for the line (paused ones included)",
+        slugs,
+        rows,
+        "serviceline__slug",
+    )
 
 
 def _wait_histogram(slugs):

@@ -348,6 +348,23 @@ async def start(asker, language="fi", **extra) -> dict:
     return await next_frame(asker, "queued", "closed", "error")
 
 
+async def pair(console, asker=None, service="vakivalta") -> int:
+    """A helper's console takes the next asker of `service` (`accept_next`): the chat's id, once
+    the console (and `asker`, if given) heard `assigned`."""
+    await console.send_json_to({"type": "accept_next", "service": service})
+    chat = (await next_frame(console, "assigned"))["chat"]
+    if asker is not None:
+        await next_frame(asker, "assigned")
+    return chat
+
+
+async def end_chat(side, chat=None, **extra) -> dict:
+    """One side ends the chat (a helper's console names it): the `ended` frame that side gets."""
+    frame = {"type": "end", **extra} if chat is None else {"type": "end", "chat": chat, **extra}
+    await side.send_json_to(frame)
+    return await next_frame(side, "ended")
+
+
 async def receive_nothing(communicator, timeout=0.3, ignore=("queue",)):
     """True if no frame (other than `ignore` ones) arrives within `timeout`."""
     deadline = time.monotonic() + timeout

@@ -13,7 +13,7 @@ from chats import asking, audit, services, taking
 from chats.accounts import create_coordinator
 from chats.models import AuditEvent, PreparedText
 from stats import retention
-from tests.conftest import next_frame, text_by_table
+from tests.conftest import next_frame, pair, text_by_table
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -70,8 +70,7 @@ async def test_helpers_actions_are_recorded_with_no_address_or_words(
     asker = await asker_socket(open_line, ip="203.0.113.91")
     await asker.send_json_to({"type": "start", "language": "fi"})
     await next_frame(asker, "queued")
-    await peer_console.send_json_to({"type": "accept_next", "service": "vakivalta"})
-    chat = (await next_frame(peer_console, "assigned"))["chat"]
+    chat = await pair(peer_console)
     await asker.send_json_to({"type": "message", "text": "salainen-kysyjan-teksti"})
     await next_frame(peer_console, "message")
     await peer_console.send_json_to(

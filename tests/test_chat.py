@@ -14,6 +14,7 @@ from tests.conftest import (
     need_services,
     next_frame,
     on_postgres,
+    pair,
     receive_nothing,
     start,
 )
@@ -70,9 +71,7 @@ async def test_asker_ends_and_helper_is_told(open_line, make_helper, asker_socke
     console = await helper_socket(await sync_to_async(make_helper)())
     asker = await asker_socket(open_line)
     await start(asker)
-    await console.send_json_to({"type": "accept_next", "service": "vakivalta"})
-    chat = (await next_frame(console, "assigned"))["chat"]
-    await next_frame(asker, "assigned")
+    chat = await pair(console, asker)
     await asker.send_json_to({"type": "end"})
     assert await next_frame(asker, "ended") == {"type": "ended", "by": "asker"}
     assert await next_frame(console, "ended") == {"type": "ended", "by": "asker", "chat": chat}
@@ -159,8 +158,7 @@ async def test_resume_after_dropped_connection_returns_history_in_order(
     token = (await start(asker))["token"]
     await asker.send_json_to({"type": "message", "text": "kirjoitan jonossa"})
     await next_frame(asker, "message")
-    await console.send_json_to({"type": "accept_next", "service": "vakivalta"})
-    chat = (await next_frame(console, "assigned"))["chat"]
+    chat = await pair(console)
     history = await next_frame(console, "history")
     assert [m["text"] for m in history["messages"]] == ["kirjoitan jonossa"]
     await asker.disconnect()
@@ -253,8 +251,7 @@ async def test_helper_cannot_write_to_another_helpers_chat(
     other = await helper_socket(await sync_to_async(make_helper)())
     asker = await asker_socket(open_line)
     await start(asker)
-    await first.send_json_to({"type": "accept_next", "service": "vakivalta"})
-    chat = (await next_frame(first, "assigned"))["chat"]
+    chat = await pair(first)
     await other.send_json_to({"type": "message", "chat": chat, "text": "tunkeilija"})
     assert (await next_frame(other, "error"))["code"] == "not_found"
     await other.send_json_to({"type": "end", "chat": chat, "topics": []})
@@ -278,8 +275,7 @@ async def test_unknown_topic_keeps_the_chat_open(
     console = await helper_socket(await sync_to_async(make_helper)())
     asker = await asker_socket(open_line)
     await start(asker)
-    await console.send_json_to({"type": "accept_next", "service": "vakivalta"})
-    chat = (await next_frame(console, "assigned"))["chat"]
+    chat = await pair(console)
     await console.send_json_to({"type": "end", "chat": chat, "topics": ["no-such-topic"]})
     assert (await next_frame(console, "error"))["code"] == "unknown_topic"
     await console.send_json_to({"type": "message", "chat": chat, "text": "jatketaan"})
@@ -292,8 +288,7 @@ async def test_nothing_of_an_ended_chat_remains_in_any_table(
     console = await helper_socket(await sync_to_async(make_helper)())
     asker = await asker_socket(open_line, ip="203.0.113.99")
     token = (await start(asker))["token"]
-    await console.send_json_to({"type": "accept_next", "service": "vakivalta"})
-    chat = (await next_frame(console, "assigned"))["chat"]
+    chat = await pair(console)
     await asker.send_json_to({"type": "message", "text": "salainen-asker-teksti"})
     await console.send_json_to({"type": "message", "chat": chat, "text": "salainen-auttaja"})
     await next_frame(asker, "message")
@@ -314,8 +309,7 @@ async def test_barred_asker_is_blocked_on_the_next_start(
     console = await helper_socket(await sync_to_async(make_helper)())
     asker = await asker_socket(open_line, ip="203.0.113.50")
     await start(asker)
-    await console.send_json_to({"type": "accept_next", "service": "vakivalta"})
-    chat = (await next_frame(console, "assigned"))["chat"]
+    chat = await pair(console)
     await console.send_json_to({"type": "bar", "chat": chat, "hours": 2})
     assert (await next_frame(asker, "ended"))["by"] == "helper"
     again = await asker_socket(open_line, ip="203.0.113.50")
@@ -333,8 +327,7 @@ async def test_helper_reconnecting_gets_its_chats_back(
     console = await helper_socket(helper)
     asker = await asker_socket(open_line)
     await start(asker)
-    await console.send_json_to({"type": "accept_next", "service": "vakivalta"})
-    chat = (await next_frame(console, "assigned"))["chat"]
+    chat = await pair(console)
     await asker.send_json_to({"type": "message", "text": "ensimmäinen"})
     await next_frame(console, "message")
     await console.disconnect()

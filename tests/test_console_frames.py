@@ -11,7 +11,7 @@ from chats.models import PreparedText
 from scheduling.hours import HELSINKI
 from scheduling.models import ShiftBooking
 from scheduling.services import book_shift, get_slot
-from tests.conftest import next_frame, receive_nothing
+from tests.conftest import next_frame, pair, receive_nothing
 
 NOT_A_MESSAGE = ("queue", "follow_ups", "typing")
 
@@ -33,9 +33,7 @@ async def chat_between(open_line, helper, asker_socket, helper_socket):
     asker = await asker_socket(open_line)
     await asker.send_json_to({"type": "start", "language": "fi"})
     await next_frame(asker, "queued")
-    await console.send_json_to({"type": "accept_next", "service": open_line.slug})
-    chat = (await next_frame(console, "assigned"))["chat"]
-    await next_frame(asker, "assigned")
+    chat = await pair(console, asker, open_line.slug)
     return asker, console, chat
 
 

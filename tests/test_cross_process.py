@@ -203,7 +203,8 @@ async def test_asker_and_helper_on_two_processes_chat_normally(two_servers, make
             expected += [("asker", f"kysymys {n}"), ("helper", f"vastaus {n}")]
         await asker.settle()
         await console.settle()
-        await asyncio.sleep(0.3)  # the other side's copies are in flight
+        await asker.received(len(expected))  # the other side's copies were in flight
+        await console.received(len(expected))
         assert_exactly_once_in_order(asker, expected)
         assert_exactly_once_in_order(console, expected)
         await console.client.send({"type": "end", "chat": console.chat, "topics": ["henkinen"]})

@@ -18,7 +18,7 @@ from chats.models import Chat, CodeGuess, FollowUp
 from scheduling.hours import HELSINKI
 from scheduling.services import book_shift
 from stats.models import DailyCount
-from tests.conftest import next_frame, receive_nothing
+from tests.conftest import end_chat, next_frame, pair, receive_nothing, start
 from verkkoapu import security
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -39,11 +39,6 @@ def helper(lines, make_helper, clock):
     anna = make_helper(name="Anna")
     book_shift(anna, "vakivalta", WEDNESDAY.date(), "16-18")
     return anna
-
-
-async def start(asker, **extra):
-    await asker.send_json_to({"type": "start", "language": "fi", **extra})
-    return await next_frame(asker, "queued", "closed", "error")
 
 
 async def chat_with(asker, console):
@@ -140,8 +135,7 @@ async def test_a_second_use_and_a_wrong_code_are_refused(
     wrong = followups.new_code()
     assert (await start(again, code=wrong))["code"] == "not_found"
     # Once the follow-up chat is over the code is gone for good.
-    await first.send_json_to({"type": "end"})
-    await next_frame(first, "ended")
+    await end_chat(first)
     assert (await start(again, code=code))["code"] == "not_found"
     assert not await sync_to_async(FollowUp.objects.exists)()
 
@@ -271,9 +265,7 @@ async def test_a_follow_up_may_offer_the_next_one_and_statistics_tell_them_apart
 
 async def chat_with_code(asker, console, code):
     assert (await start(asker, code=code))["type"] == "queued"
-    await console.send_json_to({"type": "accept_next", "service": "vakivalta"})
-    chat = (await next_frame(console, "assigned"))["chat"]
-    await next_frame(asker, "assigned")
+    chat = await pair(console, asker)
     return chat
 
 

@@ -6,7 +6,7 @@ from asgiref.sync import sync_to_async
 
 from chats import loopdb
 from chats.models import Chat, Message
-from tests.conftest import need_services, next_frame, on_postgres, receive_nothing
+from tests.conftest import need_services, next_frame, on_postgres, pair, receive_nothing
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -16,9 +16,7 @@ async def _chat(open_line, make_helper, asker_socket, helper_socket):
     asker = await asker_socket(open_line)
     await asker.send_json_to({"type": "start", "language": "fi"})
     await next_frame(asker, "queued")
-    await console.send_json_to({"type": "accept_next", "service": "vakivalta"})
-    chat = (await next_frame(console, "assigned"))["chat"]
-    await next_frame(asker, "assigned")
+    chat = await pair(console, asker)
     return asker, console, chat
 
 

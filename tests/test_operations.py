@@ -16,7 +16,7 @@ from django.conf import settings as django_settings
 from django.db import connection
 from django.test import Client
 
-from tests.conftest import next_frame, on_postgres, session_cookie
+from tests.conftest import next_frame, on_postgres, pair, session_cookie
 from tests.test_groups import join, schedule  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -128,9 +128,7 @@ async def test_metrics_count_a_chat_and_hold_nothing_about_anyone(
     await asker.send_json_to({"type": "start", "language": "fi"})
     token = (await next_frame(asker, "queued"))["token"]
     console = await helper_socket(helper)
-    await console.send_json_to({"type": "accept_next", "service": "vakivalta"})
-    chat = (await next_frame(console, "assigned"))["chat"]
-    await next_frame(asker, "assigned")
+    chat = await pair(console, asker)
     await asker.send_json_to({"type": "message", "text": ASKER_TEXT, "client_id": "a-1"})
     await next_frame(console, "message")
     await console.send_json_to({"type": "message", "chat": chat, "text": HELPER_TEXT})

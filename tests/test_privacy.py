@@ -31,6 +31,7 @@ from tests.conftest import (
     WsClient,
     free_port,
     next_frame,
+    pair,
     server_env,
     session_cookie,
     tables_holding,
@@ -204,8 +205,7 @@ async def test_a_follow_up_keeps_only_a_hash_of_its_code_and_nothing_once_done(
         asker = await asker_socket(lines["vakivalta"], ip=ip)
         await asker.send_json_to({"type": "start", "language": "fi", "code": codes[0]})
         token = (await next_frame(asker, "queued"))["token"]
-        await console.send_json_to({"type": "accept_next", "service": "vakivalta"})
-        chat = (await next_frame(console, "assigned"))["chat"]
+        chat = await pair(console)
         await asker.send_json_to({"type": "message", "text": words[1]})
         await next_frame(console, "message")
         assert await where(ip, token) == {"chats_chat"}

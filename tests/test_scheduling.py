@@ -23,7 +23,7 @@ from scheduling import rota
 from scheduling.hours import HELSINKI
 from scheduling.models import Debrief, ShiftBooking, ShiftSlot
 from scheduling.services import BookingError, book_shift, record_debrief, shift_containing
-from tests.conftest import ROOT, next_frame, server_env, start
+from tests.conftest import ROOT, next_frame, pair, server_env, start
 
 TUESDAY = date(2026, 12, 1)
 
@@ -78,8 +78,7 @@ async def test_at_closing_time_queued_askers_are_served_and_newcomers_are_not(
         await sync_to_async(sweeps.sweep)(now=helsinki(18, 0, 30))
         assert await sync_to_async(Chat.objects.queued().count)() == 2
 
-        await console.send_json_to({"type": "accept_next", "service": "vakivalta"})
-        chat = (await next_frame(console, "assigned"))["chat"]
+        chat = await pair(console)
         assert (await next_frame(first, "assigned"))["helper"]["name"] == "Iltavuoro"
         await first.send_json_to({"type": "message", "text": "Ehdinkö vielä?"})
         assert (await next_frame(console, "message"))["chat"] == chat

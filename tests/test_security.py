@@ -29,7 +29,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from chats.accounts import create_coordinator
 from chats.models import Message
 from chats.services import queue
-from tests.conftest import ROOT, connect, next_frame, receive_nothing, session_cookie
+from tests.conftest import ROOT, connect, next_frame, pair, receive_nothing, session_cookie
 
 PASSWORD = "correct horse battery"
 ON_DUTY = "Päivystää"  # the console's state once its socket is open (fi)
@@ -531,8 +531,7 @@ async def live_chat(open_line, make_helper, asker_socket, helper_socket, ip="203
     console = await helper_socket(helper)
     asker = await asker_socket(open_line, ip=ip)
     queued = await started(asker)
-    await console.send_json_to({"type": "accept_next", "service": open_line.slug})
-    chat = (await next_frame(console, "assigned"))["chat"]
+    chat = await pair(console, service=open_line.slug)
     await next_frame(console, "history")
     await next_frame(asker, "assigned")
     return asker, console, chat, queued["token"]

@@ -10,13 +10,13 @@ from asgiref.sync import sync_to_async
 from django.test import Client
 from django.utils import timezone
 
-from chats import asking, duty, services, sweeps, taking, transfer, waiting
+from chats import asking, duty, protocol, services, sweeps, taking, transfer, waiting
 from chats.models import Chat, HelperProfile, LineLoad, Message
 from chats.services import ChatError
 from chats.waiting import Pace, can_serve_before_closing, estimate_range
 from scheduling.hours import HELSINKI
 from stats.models import DailyCount
-from tests.conftest import next_frame, start
+from tests.conftest import next_frame, pair, start
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -61,13 +61,6 @@ async def receive_nothing(communicator, timeout=0.3, ignore=NOISE):
     return True
 
 
-async def take(console, asker, service="vakivalta"):
-    await console.send_json_to({"type": "accept_next", "service": service})
-    chat = (await next_frame(console, "assigned"))["chat"]
-    await next_frame(asker, "assigned")
-    return chat
-
-
 async def say(sender, receiver, frame):
     """Send a message and wait until both its echo and the other side's copy arrived."""
     await sender.send_json_to(frame)
@@ -94,7 +87,7 @@ async def transfer_setup(open_line, three_helpers, asker_socket, helper_socket):
         await next_frame(console, "follow_ups")  # the last frame of connecting: on duty now
     asker = await asker_socket(open_line)
     assert (await start(asker))["type"] == "queued"
-    chat = await take(consoles[0], asker)
+    chat = await pair(consoles[0], asker)
     await say(asker, consoles[0], {"type": "message", "text": "Minua pelottaa kotona."})
     await say(consoles[0], asker, {"type": "message", "chat": chat, "text": "Kerro lisää."})
     await consoles[0].send_json_to(
@@ -206,8 +199,8 @@ async def test_transfer_only_to_a_colleague_on_duty_with_room(
     askers = [await asker_socket(open_line, ip=f"198.51.100.{i}") for i in (1, 2)]
     for asker in askers:
         await start(asker)
-    chat = await take(peer_console, askers[0])
-    await take(full_console, askers[1])
+    chat = await pair(peer_console, askers[0])
+    await pair(full_console, askers[1])
 
     await peer_console.send_json_to({"type": "transfer", "chat": chat, "to": away.pk})
     assert (await next_frame(peer_console, "error"))["code"] == "not_found"  # not on duty
@@ -252,7 +245,7 @@ async def test_capacity_refuses_the_third_chat_of_a_professional(
     for asker in askers:
         await start(asker)
     for held in (1, 2):
-        await take(console, askers[held - 1])
+        await pair(console, askers[held - 1])
         await console.send_json_to({"type": "colleagues"})
         places = await next_frame(console, "colleagues")
         assert (places["max_chats"], places["chats"]) == (2, held)
@@ -292,7 +285,7 @@ async def test_length_limit_warns_then_ends_the_chat_at_its_time(
         console = await helper_socket(await sync_to_async(make_helper)())
         asker = await asker_socket(open_line)
         await start(asker)
-        chat = await take(console, asker)
+        chat = await pair(console, asker)
         await console.send_json_to({"type": "limit", "chat": chat, "minutes": 30})
         told = await next_frame(asker, "message")
         assert told["sender"] == "system" and "30" in told["text"]
@@ -336,7 +329,7 @@ async def test_come_back_later_answers_blocked_until_it_expires_and_nothing_afte
         console = await helper_socket(await sync_to_async(make_helper)())
         asker = await asker_socket(open_week, ip=ip)
         await start(asker)
-        chat = await take(console, asker)
+        chat = await pair(console, asker)
         await console.send_json_to({"type": "come_back_later", "chat": chat, "days": 2})
         kind = await next_frame(asker, "message")
         assert kind["sender"] == "system" and "Kiitos" in kind["text"]
@@ -408,7 +401,7 @@ def test_newcomers_past_the_cut_off_are_told_the_next_opening_and_other_services
         assert Client().get("/api/services/vakivalta/").json()["accepting"] is False
         with pytest.raises(ChatError) as refused:
             asking.enqueue_asker("vakivalta", language="fi", ip="203.0.113.9")
-        frame = refused.value.as_frame()
+        frame = protocol.refusal_frame(refused.value)
         assert frame["code"] == "queue_full"
         assert datetime.fromisoformat(frame["opens_at"]) == datetime(
             2027, 3, 4, 12, tzinfo=HELSINKI
@@ -437,7 +430,7 @@ async def test_queued_and_position_carry_an_estimated_range(
     assert queued["position"] == 2
     assert queued["estimate"] == {"min_minutes": 10, "max_minutes": 30}
     waiting._paces.forget()  # a moment later again
-    await take(console, first)
+    await pair(console, first)
     moved = await next_frame(second, "position")
     assert moved["position"] == 1
     assert moved["estimate"] == {"min_minutes": 10, "max_minutes": 30}

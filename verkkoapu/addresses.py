@@ -5,8 +5,9 @@
 - The address rule (an IPv6 /64 is one address, `limit_key`) and its keyed hash
   (`address_hash`, salted_hmac): what bars, kicks, counters and limits store.
 - Per-address limits that hold across server processes: open chats, chats started per hour,
-  unknown tokens per hour, and `take_in`, the atomic reservation every guess limit uses.
-  Counters are keyed hashes in the database, purged with their hour.
+  unknown tokens per hour, group joins; the named window counters every limit counts with
+  (`STARTS`, `TOKEN_MISSES`, ..., all `counters.WindowCounter`). Counters are keyed hashes in
+  the database, purged with their hour.
 
 Nothing here imports chats at module level (chats imports this module); inside functions only
 chats.models and chats.errors, which import nothing of the chat services.
@@ -14,14 +15,17 @@ chats.models and chats.errors, which import nothing of the chat services.
 
 import ipaddress
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
-from django.db.models import F
+from django.db import DatabaseError, transaction
 from django.utils.crypto import salted_hmac
 
+from .counters import WindowCounter, window_start
+
 log = logging.getLogger(__name__)
+
+COUNTERS = "chats.AddressCounter"  # the table of every per-address count but wrong codes
 
 
 # --- Client addresses: the one adapter (a socket reads its scope, a view its request) ---
@@ -61,11 +65,6 @@ def request_ip(request) -> str | None:
     return client_ip(scope)
 
 
-# --- Per-address limits ----------------------------------------------------------------------
-
-WINDOW = timedelta(hours=1)
-
-
 # --- The address rule: which addresses are the same person -----------------------------------
 
 
@@ -92,49 +91,23 @@ def address_hash(ip: str) -> str:
     return salted_hmac("verkkoapu.address", key, algorithm="sha256").hexdigest()
 
 
-def window_start(now: datetime) -> datetime:
-    """The start of the hour the per-address counters count in."""
-    seconds = WINDOW.total_seconds()
-    return datetime.fromtimestamp(now.timestamp() // seconds * seconds, tz=now.tzinfo)
+# --- Per-address limits: window counters (verkkoapu/counters.py) -----------------------------
+
+STARTS = WindowCounter(COUNTERS, "start")  # chats started per address and hour
+TOKEN_MISSES = WindowCounter(COUNTERS, "token_miss")  # unknown chat tokens per address and hour
+INVITE_GUESSES = WindowCounter(COUNTERS, "invite_guess")  # per closed group session, from anyone
+LETTERS = WindowCounter(COUNTERS, "letter")  # letters written per address and hour
 
 
-def _cell(kind: str, hashed: str, now: datetime):
-    from chats.models import AddressCounter
-
-    return AddressCounter.objects.filter(
-        kind=kind, address_hash=hashed, window_start=window_start(now)
-    )
+def joins(session_id: int) -> WindowCounter:
+    """Joins of one group session per address and hour."""
+    return WindowCounter(COUNTERS, f"join.{session_id}")
 
 
-def count_in_window(kind: str, hashed: str, now: datetime) -> int:
-    return _cell(kind, hashed, now).values_list("count", flat=True).first() or 0
-
-
-# One statement on both databases (SQLite 3.35+, PostgreSQL): the first event of an hour creates
-# the row, later ones count on it. It was four round trips, and every chat start pays it.
-_BUMP_SQL = """
-INSERT INTO {table} (kind, address_hash, window_start, count) VALUES (%s, %s, %s, 1)
-ON CONFLICT (kind, address_hash, window_start) DO UPDATE SET count = {table}.count + 1
-RETURNING count
-"""
-
-
-def bump(kind: str, hashed: str, now: datetime) -> int:
-    """Count one event for this address in the current hour; the count including it.
-
-    Inside a transaction the counter row stays locked until it ends (PostgreSQL), so one
-    address's concurrent attempts, on any process, take their turns.
-    """
-    from chats.models import AddressCounter
-
+def bump(counter: WindowCounter, key: str, now: datetime) -> int:
+    """`counter.bump`, and once per hour and process the past hours of everyone go."""
+    count = counter.bump(key, now)
     window = window_start(now)
-    table = connection.ops.quote_name(AddressCounter._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _BUMP_SQL.format(table=table),
-            [kind, hashed, connection.ops.adapt_datetimefield_value(window)],
-        )
-        (count,) = cursor.fetchone()
     if window != _forgotten_for:
         # A new hour in this process: past hours of everyone can go, once this transaction is
         # over (two chat starts must never wait on each other's cleanup). Once per hour and
@@ -147,63 +120,15 @@ def bump(kind: str, hashed: str, now: datetime) -> int:
 _forgotten_for: datetime | None = None  # the hour whose past this process last cleared
 
 
-# One statement on both databases: count one more attempt unless the limit is reached; a row
-# comes back only when the attempt was taken. The row's lock (PostgreSQL) or the database's
-# write lock (SQLite) makes simultaneous attempts take their turns, so no more than `limit`
-# ever get through, whatever the number of processes.
-_TAKE_SQL = """
-INSERT INTO {table} ({keys}, count) VALUES ({marks}, 1)
-ON CONFLICT ({keys}) DO UPDATE SET count = {table}.count + 1 WHERE {table}.count < %s
-RETURNING count
-"""
-
-
-def take_in(model, keys: dict, limit: int) -> bool:
-    """Reserve one attempt in `model`'s counter row `keys` (its unique columns) unless it
-    already holds `limit`: whether it was taken. Call before the expensive or secret check."""
-    if limit < 1:
-        return False
-    table = connection.ops.quote_name(model._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(name) for name in keys)
-    values = [
-        connection.ops.adapt_datetimefield_value(value) if isinstance(value, datetime) else value
-        for value in keys.values()
-    ]
-    sql = _TAKE_SQL.format(table=table, keys=columns, marks=", ".join(["%s"] * len(keys)))
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*values, limit])
-        return cursor.fetchone() is not None
-
-
-def give_back_in(model, keys: dict) -> None:
-    """The attempt turned out right (a login, a code): it does not count."""
-    model.objects.filter(count__gt=0, **keys).update(count=F("count") - 1)
-
-
-def take(kind: str, hashed: str, window: datetime, limit: int) -> bool:
-    from chats.models import AddressCounter
-
-    keys = {"kind": kind, "address_hash": hashed, "window_start": window}
-    return take_in(AddressCounter, keys, limit)
-
-
-def give_back(kind: str, hashed: str, window: datetime) -> None:
-    from chats.models import AddressCounter
-
-    give_back_in(AddressCounter, {"kind": kind, "address_hash": hashed, "window_start": window})
-
-
 def _forget_past_hours(now: datetime) -> None:
-    from chats.models import AddressCounter
-
     global _forgotten_for
     window = window_start(now)
     try:
         with transaction.atomic():
             # Rows another process is deleting right now are its business: skip, never wait.
-            old = AddressCounter.objects.filter(window_start__lt=window)
+            old = STARTS.over(now)  # every kind of the table: no window outlives its hour
             ids = list(old.select_for_update(skip_locked=True).values_list("pk", flat=True)[:1000])
-            AddressCounter.objects.filter(pk__in=ids).delete()
+            STARTS.model.objects.filter(pk__in=ids).delete()
     except DatabaseError:
         log.warning("could not delete past hours' address counters; the purge will")
         return
@@ -256,7 +181,7 @@ def count_chat_start(ip: str | None, now: datetime) -> None:
     (chats.services.queue, `create_queued_chat` on PostgreSQL)."""
     if not ip:
         return
-    if bump("start", address_hash(ip), now) > settings.CHAT_MAX_STARTS_PER_HOUR:
+    if bump(STARTS, address_hash(ip), now) > settings.CHAT_MAX_STARTS_PER_HOUR:
         uncount_chat_start(ip, now)
         raise _rate_limited(
             "Too many chats started from this connection. Try again later.", "starts"
@@ -265,7 +190,7 @@ def count_chat_start(ip: str | None, now: datetime) -> None:
 
 def uncount_chat_start(ip: str, now: datetime) -> None:
     """A start admitted and then taken back: it does not count towards the hour's starts."""
-    _cell("start", address_hash(ip), now).update(count=F("count") - 1)
+    STARTS.give_back(address_hash(ip), now)
 
 
 def admit_group_join(session_id: int, ip: str | None, present_from_address, now) -> None:
@@ -280,7 +205,7 @@ def admit_group_join(session_id: int, ip: str | None, present_from_address, now)
         raise _rate_limited(
             "This connection is already in the group. Use that window.", "open_chats"
         )
-    if bump(f"join.{session_id}", address_hash(ip), now) > settings.CHAT_MAX_STARTS_PER_HOUR:
+    if bump(joins(session_id), address_hash(ip), now) > settings.CHAT_MAX_STARTS_PER_HOUR:
         raise _rate_limited("Too many joins from this connection. Try again later.", "starts")
 
 
@@ -288,7 +213,7 @@ def refuse_token_guessing(ip: str | None, now: datetime) -> None:
     """`rate_limited` once an address has sent too many unknown tokens this hour."""
     if not ip:
         return
-    misses = count_in_window("token_miss", address_hash(ip), now)
+    misses = TOKEN_MISSES.count(address_hash(ip), now)
     if misses >= settings.CHAT_MAX_TOKEN_MISSES_PER_HOUR:
         raise _rate_limited(
             "Too many unknown chats from this connection. Try again later.", "token_misses"
@@ -297,14 +222,12 @@ def refuse_token_guessing(ip: str | None, now: datetime) -> None:
 
 def count_token_miss(ip: str | None, now: datetime) -> None:
     if ip:
-        bump("token_miss", address_hash(ip), now)
+        bump(TOKEN_MISSES, address_hash(ip), now)
 
 
 def purge_address_counters(now: datetime, dry_run: bool = False) -> int:
     """Delete the counters of past hours (for purge_ip_addresses); how many went."""
-    from chats.models import AddressCounter
-
-    old = AddressCounter.objects.filter(window_start__lt=window_start(now))
+    old = STARTS.over(now)  # every kind of the table: their windows end with the hour
     if dry_run:
         return old.count()
-    return old.delete()[1].get(AddressCounter._meta.label, 0)
+    return old.delete()[1].get(COUNTERS, 0)

@@ -166,27 +166,32 @@ for model in (AccessAttempt, AccessLog, AccessFailureLog):
         admin.site.unregister(model)
 
 
+class LoginRecordAdmin(ViewAndDeleteOnly):
+    """A django-axes record: its username, time and one more column, read-only."""
+
+    list_filter = ["attempt_time"]
+    search_fields = ["username"]
+
+    def get_fields(self, request, obj=None):
+        return self.list_display
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.list_display
+
+
 @admin.register(AccessAttempt)
-class LoginAttemptAdmin(ViewAndDeleteOnly):
+class LoginAttemptAdmin(LoginRecordAdmin):
     """Deleting a row lifts that lockout."""
 
     list_display = ["username", "attempt_time", "failures_since_start"]
-    list_filter = ["attempt_time"]
-    search_fields = ["username"]
-    fields = readonly_fields = list_display
 
 
 @admin.register(AccessLog)
-class LoginLogAdmin(ViewAndDeleteOnly):
+class LoginLogAdmin(LoginRecordAdmin):
     list_display = ["username", "attempt_time", "logout_time"]
-    list_filter = ["attempt_time"]
-    search_fields = ["username"]
-    fields = readonly_fields = list_display
 
 
 @admin.register(AccessFailureLog)
-class LoginFailureAdmin(ViewAndDeleteOnly):
+class LoginFailureAdmin(LoginRecordAdmin):
     list_display = ["username", "attempt_time", "locked_out"]
     list_filter = ["attempt_time", "locked_out"]
-    search_fields = ["username"]
-    fields = readonly_fields = list_display

@@ -18,7 +18,6 @@ chats.models, chats.errors and chats.notify, which import nothing of the chat se
 
 import logging
 import math
-from datetime import datetime, timedelta
 from importlib import import_module
 from urllib.parse import urlencode
 
@@ -38,28 +37,24 @@ from django.utils.csp import CSP
 from django.utils.deprecation import MiddlewareMixin
 
 from .addresses import (  # noqa: F401  (read from here too: chats, feedback, letters)
-    WINDOW,
+    COUNTERS,
+    LETTERS,
     address_hash,
     admit_chat_start,
     admit_group_join,
-    bump,
     client_ip,
     count_chat_start,
-    count_in_window,
     count_token_miss,
-    give_back,
-    give_back_in,
     limit_key,
     open_chats_from,
     purge_address_counters,
     refuse_token_guessing,
     request_ip,
-    take,
-    take_in,
     too_many_open,
     uncount_chat_start,
     window_start,
 )
+from .counters import HOUR, WindowCounter
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +118,7 @@ class LoginAttemptsBackend(AxesStandaloneBackend):
         return super().authenticate(request, username=username, password=password, **kwargs)
 
 
-def _login_cells(request, username) -> list[tuple[str, str, int]]:
+def _login_cells(request, username) -> list[tuple[WindowCounter, str, int]]:
     """What a login attempt counts against: this username from this address (the lock, as
     django-axes keys it: a colleague at the same address, or the same person elsewhere, still
     logs in), and this address for every username (password spraying)."""
@@ -133,45 +128,46 @@ def _login_cells(request, username) -> list[tuple[str, str, int]]:
     name = f"{(username or '').casefold()}@{limit_key(ip)}"
     pair = salted_hmac("verkkoapu.login", name, algorithm="sha256").hexdigest()
     return [
-        ("login", pair, settings.AXES_FAILURE_LIMIT),
-        ("login.address", address_hash(ip), settings.LOGIN_ADDRESS_FAILURE_LIMIT),
+        (LOGINS, pair, settings.AXES_FAILURE_LIMIT),
+        (ADDRESS_LOGINS, address_hash(ip), settings.LOGIN_ADDRESS_FAILURE_LIMIT),
     ]
 
 
-def _login_window(now: datetime) -> datetime:
+def _login_seconds() -> int:
     """The lock window: LOGIN_COOLOFF_MINUTES long, never across an hour (the counters' purge
     forgets past hours)."""
-    hour = window_start(now)
-    length = min(settings.AXES_COOLOFF_TIME, WINDOW).total_seconds()
-    return hour + timedelta(seconds=(now - hour).total_seconds() // length * length)
+    return int(min(settings.AXES_COOLOFF_TIME, HOUR).total_seconds())
+
+
+# This username from this address, and this address whatever the username.
+LOGINS = WindowCounter(COUNTERS, "login", _login_seconds)
+ADDRESS_LOGINS = WindowCounter(COUNTERS, "login.address", _login_seconds)
 
 
 def reserve_login(request, username) -> bool:
     """Take one attempt for this username from this address, and for this address, before the
     password is checked; False (and nothing taken) when either limit is used up this window."""
-    window = _login_window(timezone.now())
+    now = timezone.now()
     taken = []
-    for kind, hashed, limit in _login_cells(request, username):
-        if not take(kind, hashed, window, limit):
-            for earlier in taken:
-                give_back(*earlier, window)
+    for counter, hashed, limit in _login_cells(request, username):
+        if not counter.take(hashed, now, limit):
+            for earlier, key in taken:
+                earlier.give_back(key, now)
             return False
-        taken.append((kind, hashed))
-    request._login_reserved = (window, taken)
+        taken.append((counter, hashed))
+    request._login_reserved = (now, taken)
     return True
 
 
 def login_succeeded(sender, request, user, **kwargs):
     """`user_logged_in`: the attempt was right, so it does not count; and as django-axes does
     (AXES_RESET_ON_SUCCESS), the username's earlier mistakes from this address are forgotten."""
-    from chats.models import AddressCounter
-
-    window, taken = getattr(request, "_login_reserved", (None, ()))
-    for kind, hashed in taken:
-        if kind == "login":
-            AddressCounter.objects.filter(kind=kind, address_hash=hashed).delete()
+    now, taken = getattr(request, "_login_reserved", (None, ()))
+    for counter, hashed in taken:
+        if counter is LOGINS:
+            counter.forget(hashed)
         else:
-            give_back(kind, hashed, window)
+            counter.give_back(hashed, now)
     if request is not None:
         request._login_reserved = (None, ())
 

@@ -23,6 +23,7 @@ from tests.conftest import (
     Daphne,
     RedisServer,
     WsClient,
+    end_chat,
     in_threads,
     need,
     need_services,
@@ -54,8 +55,7 @@ async def test_an_address_holds_only_two_open_chats_until_one_ends(open_line, as
     # Someone else is not affected, and the refused socket can try again once a chat ends.
     neighbour = await asker_socket(open_line, ip="203.0.113.71")
     assert (await start(neighbour))["type"] == "queued"
-    await first.send_json_to({"type": "end"})
-    await next_frame(first, "ended")
+    await end_chat(first)
     assert (await start(third))["type"] == "queued"
     assert await sync_to_async(Chat.objects.filter(asker_ip=IP).count)() == 2
 
