@@ -5,11 +5,13 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_safe
 
 from scheduling import rota
+from scheduling.services import timetable
 
 from . import asking, peer_support, protocol, referrals, youth
 from .models import PreparedText, ServiceLine
@@ -20,10 +22,28 @@ MAX_WIDGET_LINES = 10
 @require_safe
 def demo_page(request):
     """A neutral page embedding the widget; it touches no session, so it sets no cookie."""
-    lines = ServiceLine.objects.filter(
-        active=True, kind=ServiceLine.Kind.ONE_TO_ONE, practice=False
+    language = get_language() or "fi"
+    public = ServiceLine.objects.filter(active=True, practice=False)
+    lines = public.filter(kind=ServiceLine.Kind.ONE_TO_ONE)
+    return render(
+        request,
+        "chats/demo.html",
+        {
+            "lines": [_line_texts(line, language) for line in lines],
+            "groups": [
+                _line_texts(line, language) for line in public.filter(kind=ServiceLine.Kind.GROUP)
+            ],
+        },
     )
-    return render(request, "chats/demo.html", {"lines": lines})
+
+
+def _line_texts(line: ServiceLine, language: str) -> dict:
+    """A line's name and who it is for, in the page's language (no Finnish in another)."""
+    return {
+        "slug": line.slug,
+        "name": line.localized_name(language),
+        "description": line.localized_description(language),
+    }
 
 
 @login_required
@@ -78,7 +98,7 @@ def widget_lines(request):
         line.slug: line
         for line in ServiceLine.objects.filter(
             slug__in=slugs, active=True, kind=ServiceLine.Kind.ONE_TO_ONE
-        )
+        ).select_related("group_line")
     }
     answer = []
     for slug in slugs:
@@ -97,6 +117,10 @@ def widget_lines(request):
                         referrals.as_json(entry, language)
                         for entry in referrals.referrals_for(line)
                     ],
+                    # Additions (issue 20): the weekly hours and coming exceptions for a closed
+                    # line's asker, and the line's group chat if it has one.
+                    **timetable(line),
+                    "group": _group_ref(line.group_line, language),
                 }
             )
     response = JsonResponse({"lines": answer})
@@ -105,6 +129,12 @@ def widget_lines(request):
         response["Access-Control-Allow-Origin"] = origin
         response["Vary"] = "Origin"
     return response
+
+
+def _group_ref(line: ServiceLine | None, language: str) -> dict | None:
+    if line is None or not line.active or line.kind != ServiceLine.Kind.GROUP:
+        return None
+    return {**_line_ref(line, language), "url": reverse("group", args=[line.slug])}
 
 
 def _line_ref(line: ServiceLine | None, language: str) -> dict | None:

@@ -11,7 +11,7 @@ Never the database: a counter row there would tell when an answer was given.
 """
 
 from django.conf import settings
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone, translation
 from django.views.decorators.csrf import csrf_exempt
@@ -45,6 +45,13 @@ def _over_limit(request) -> bool:
     return not SENDS.take(sender, timezone.now(), settings.FEEDBACK_RATE_LIMIT)
 
 
+def _save(form: FeedbackForm, line: ServiceLine) -> None:
+    feedback = form.save(commit=False)
+    feedback.line = line
+    feedback.month = timezone.localdate().replace(day=1)  # never the day or time
+    feedback.save()
+
+
 def _line(slug):
     return get_object_or_404(ServiceLine, slug=slug, active=True)
 
@@ -64,10 +71,7 @@ def feedback_page(request, slug):
         form = FeedbackForm(request.POST)
         if not form.is_valid():
             return _page(request, line, language, form, status=400)
-        feedback = form.save(commit=False)
-        feedback.line = line
-        feedback.month = timezone.localdate().replace(day=1)
-        feedback.save()
+        _save(form, line)
     return redirect(f"{request.path}kiitos/?lang={language}")
 
 
@@ -92,3 +96,50 @@ def thanks_page(request, slug):
             "feedback/thanks.html",
             {"line": line, "line_name": line.localized_name(language), "language": language},
         )
+
+
+# --- The widget's feedback view (issue 20): the same form, as JSON, so it stays in the widget --
+
+
+def _questions(form: FeedbackForm) -> list[dict]:
+    """The form's questions in the active language: what the widget draws."""
+    questions = []
+    for name, field in form.fields.items():
+        question = {"name": name, "label": str(field.label)}
+        if hasattr(field, "choices"):
+            question["choices"] = [[str(value), str(label)] for value, label in field.choices]
+        else:
+            question["max_length"] = field.max_length
+        questions.append(question)
+    return questions
+
+
+def _cors(request, response):
+    origin = request.headers.get("Origin")
+    if origin and origin in settings.EMBEDDING_ORIGINS:
+        response["Access-Control-Allow-Origin"] = origin
+        response["Vary"] = "Origin"
+    return response
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def feedback_api(request, slug):
+    """`GET`: the questions in `?lang=`; `POST` (form-encoded, a CORS simple request): one
+    anonymous answer, with the page's size and address limits. Sets and reads no cookie."""
+    line = _line(slug)
+    with translation.override(_language(request)):
+        if request.method == "GET":
+            return _cors(request, JsonResponse({"questions": _questions(FeedbackForm())}))
+        if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_BODY_BYTES:
+            return _cors(request, JsonResponse({"error": "too_long"}, status=413))
+        if _over_limit(request):
+            return _cors(request, JsonResponse({"error": "rate_limited"}, status=429))
+        form = FeedbackForm(request.POST)
+        if not form.is_valid():
+            messages = [str(error) for errors in form.errors.values() for error in errors]
+            return _cors(
+                request, JsonResponse({"error": "invalid", "messages": messages}, status=400)
+            )
+        _save(form, line)
+    return _cors(request, JsonResponse({"ok": True}))

@@ -66,6 +66,41 @@ def line_status(line: ServiceLine, at: datetime | None = None) -> hours.Status:
     return hours.status_at(at, week, exceptions, finnish_holidays(year, year + 1))
 
 
+TIMETABLE_DAYS = 60
+
+
+def timetable(line: ServiceLine, today: date | None = None) -> dict:
+    """The line's weekly hours and the exceptions of the coming `TIMETABLE_DAYS` (for askers).
+
+    Times are Helsinki wall-clock `HH:MM` (closing `00:00` is midnight); an exception that
+    covers several lines is listed for each. Public holidays close every line (not listed)."""
+    today = today or timezone.localdate()
+    week, exceptions = rules_for(line)
+    horizon = today + timedelta(days=TIMETABLE_DAYS)
+    return {
+        "week": [
+            {"weekday": day, "opens": _hhmm(kept.opens), "closes": _hhmm(kept.closes)}
+            for day, kept in sorted(week.items())
+        ],
+        "exceptions": [
+            {
+                "first_day": exception.first_day.isoformat(),
+                "last_day": exception.last_day.isoformat(),
+                "closed": exception.hours is None,
+                "opens": _hhmm(exception.hours.opens) if exception.hours else None,
+                "closes": _hhmm(exception.hours.closes) if exception.hours else None,
+                "weekdays_only": exception.weekdays_only,
+            }
+            for exception in sorted(exceptions, key=lambda found: found.first_day)
+            if exception.last_day >= today and exception.first_day <= horizon
+        ],
+    }
+
+
+def _hhmm(moment: time) -> str:
+    return f"{moment:%H:%M}"
+
+
 def closed_on(line: ServiceLine, day: date) -> bool:
     """Is the line closed for the whole of Helsinki calendar day `day` by an exception (a
     closure of the line or of every line) or a Finnish public holiday? Group series skip such

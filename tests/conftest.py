@@ -240,6 +240,10 @@ def lines(db):
         importlib.import_module("chats.migrations.0002_seed_service_lines").seed(django_apps, None)
         # The lines' settings (the youth line's age question and slots) are data since issue 21.
         importlib.import_module("chats.migrations.0013_seed_issue21").seed(django_apps, None)
+        # Swedish and English texts and Unichat as the baby-sleep line's group (issue 20).
+        importlib.import_module("chats.migrations.0015_group_line_referral_translations").seed(
+            django_apps, None
+        )
         from scheduling.models import ShiftSlot
         from scheduling.signals import add_default_slots
 

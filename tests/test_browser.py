@@ -91,9 +91,11 @@ def test_asker_and_helper_chat_from_rules_to_feedback(server, contexts, make_hel
     chat.locator(".c-end").click()
     expect(asker.get_by_role("heading", name="Keskustelu on päättynyt")).to_be_visible()
     expect(asker.get_by_role("status").filter(has_text="Auttaja lopetti")).to_be_visible()
-    feedback = asker.get_by_role("link", name="Anna nimetöntä palautetta")
-    expect(feedback).to_have_attribute("href", server.http + "/feedback/vakivalta/")
-    expect(asker.locator(".va-referrals a")).to_have_attribute("href", "https://www.nollalinja.fi/")
+    # Feedback stays inside the widget (issue 20): a button, not a link to a new tab.
+    expect(asker.get_by_role("button", name="Anna nimetöntä palautetta")).to_be_visible()
+    expect(asker.locator(".va-referrals a").first).to_have_attribute(
+        "href", "https://www.nollalinja.fi/"
+    )
     expect(chat.locator(".c-ended")).to_be_visible()
     assert storage_of(asker)["session"] == 0
     assert asker.context.cookies(server.http) == []

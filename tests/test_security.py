@@ -325,6 +325,7 @@ PAGES = {
     "practice": "/practice/harjoitus/?code=x",
     "feedback:form": "/feedback/vakivalta/",
     "feedback:thanks": "/feedback/vakivalta/kiitos/",
+    "api-feedback": "/api/feedback/vakivalta/",
     "admin": "/admin/",
     "admin-login": "/admin/login/",
     "guide": "/admin/guides/guide-helper.fi",
@@ -349,7 +350,14 @@ PAGES = {
     "api-letters-helper-end": "/console/letters/api/1/end/",
     "api-letters-approve": "/console/letters/api/replies/1/approve/",
 }
-ASKER_PAGES = {"home", "api-widget", "group", "feedback:form", "feedback:thanks"} | {
+ASKER_PAGES = {
+    "home",
+    "api-widget",
+    "group",
+    "feedback:form",
+    "feedback:thanks",
+    "api-feedback",
+} | {
     "letters-write",
     "letters-read",
     "api-letters-line",

@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from chats import group_views
 from chats import views as chat_views
+from feedback import views as feedback_views
 from verkkoapu import guides, landing, twofactor
 
 urlpatterns = [
@@ -21,6 +22,7 @@ urlpatterns = [
     path("group/<slug:slug>/", group_views.group_page, name="group"),
     path("practice/<slug:slug>/", chat_views.practice_page, name="practice"),
     path("feedback/", include("feedback.urls")),
+    path("api/feedback/<slug:slug>/", feedback_views.feedback_api, name="api-feedback"),
     path("letters/", include("letters.urls")),
     path("api/letters/", include("letters.api_urls")),
     # Before admin/: the guides sit under it but are not a model's pages.

@@ -76,6 +76,16 @@ class ServiceLine(models.Model):
         verbose_name=_("line for those outside the age range"),
         help_text=_("Shown to an asker whose age range this line does not serve."),
     )
+    group_line = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        limit_choices_to={"kind": "group"},
+        verbose_name=_("the line's group chat"),
+        help_text=_("A group chat for the same askers: the widget and the front page lead to it."),
+    )
     default_slots = models.CharField(
         _("shift slots of a new line"),
         max_length=100,

@@ -112,7 +112,37 @@
     age_18_plus: gettext_noop("18 or over"),
     must_age: gettext_noop("Please choose your age group first."),
     adult_line: gettext_noop("This chat is for under-18s. Adults have their own chat, where you are welcome:"),
-    go_to_line: gettext_noop("Go to {name}")
+    go_to_line: gettext_noop("Go to {name}"),
+    closed_title: gettext_noop("The chat is closed just now"),
+    hours_heading: gettext_noop("Opening hours"),
+    hours_day: gettext_noop("{day} {opens}–{closes}"),
+    hours_none: gettext_noop("No regular opening hours."),
+    holidays_closed: gettext_noop("Closed on public holidays."),
+    exception_closed: gettext_noop("{days}: closed"),
+    exception_hours: gettext_noop("{days}: {opens}–{closes}"),
+    exception_weekdays: gettext_noop("{days}: {opens}–{closes} on weekdays"),
+    exception_all_day: gettext_noop("{days}: open around the clock"),
+    exceptions_heading: gettext_noop("Coming changes"),
+    finnish_time: gettext_noop("The times are Finnish time."),
+    time_zoned: gettext_noop("{time} Finnish time ({local} your time)"),
+    help_now: gettext_noop("Help available now"),
+    emergency: gettext_noop("In an emergency, call 112."),
+    open_always: gettext_noop("open 24/7"),
+    more_services: gettext_noop("More services"),
+    region_label: gettext_noop("Show services of your area too"),
+    region_all: gettext_noop("Nationwide services only"),
+    region_hint: gettext_noop("Your choice is only used on this screen: it is not sent or saved."),
+    call: gettext_noop("Call {phone}"),
+    group_chat: gettext_noop("Group chat: {name}"),
+    feedback_title: gettext_noop("Anonymous feedback"),
+    feedback_privacy: gettext_noop("Your answers are anonymous. They are stored with the service and the month only: not with your chat, your helper, your address or the time. Answer only what you want to."),
+    feedback_send: gettext_noop("Send feedback"),
+    feedback_thanks: gettext_noop("Thank you for your feedback. It helps us make the service better."),
+    feedback_limit: gettext_noop("Thank you, we already received several answers from this connection. Please try again later."),
+    unread: gettext_noop("New messages: {n}"),
+    state_queued: gettext_noop("in the queue"),
+    state_chatting: gettext_noop("chat open"),
+    state_ended: gettext_noop("chat ended")
   };
 
   // BEGIN TRANSLATIONS: written by `python manage.py widgettexts`; do not edit by hand.
@@ -194,6 +224,36 @@
       "Please choose your age group first.": "Valitse ensin ikäryhmäsi.",
       "This chat is for under-18s. Adults have their own chat, where you are welcome:": "Tämä chat on alle 18-vuotiaille. Aikuisille on oma chat, jonne olet tervetullut:",
       "Go to {name}": "Siirry palveluun {name}",
+      "The chat is closed just now": "Chat on juuri nyt suljettu",
+      "Opening hours": "Aukioloajat",
+      "{day} {opens}–{closes}": "{day} {opens}–{closes}",
+      "No regular opening hours.": "Ei säännöllisiä aukioloaikoja.",
+      "Closed on public holidays.": "Suljettu arkipyhinä.",
+      "{days}: closed": "{days}: suljettu",
+      "{days}: {opens}–{closes}": "{days}: {opens}–{closes}",
+      "{days}: {opens}–{closes} on weekdays": "{days}: arkipäivisin {opens}–{closes}",
+      "{days}: open around the clock": "{days}: avoinna ympäri vuorokauden",
+      "Coming changes": "Tulevat poikkeukset",
+      "The times are Finnish time.": "Ajat ovat Suomen aikaa.",
+      "{time} Finnish time ({local} your time)": "{time} Suomen aikaa (sinun aikaasi {local})",
+      "Help available now": "Apua saatavilla nyt",
+      "In an emergency, call 112.": "Hätätilanteessa soita 112.",
+      "open 24/7": "avoinna ympäri vuorokauden",
+      "More services": "Lisää palveluja",
+      "Show services of your area too": "Näytä myös oman alueesi palvelut",
+      "Nationwide services only": "Vain valtakunnalliset palvelut",
+      "Your choice is only used on this screen: it is not sent or saved.": "Valintaasi käytetään vain tällä näytöllä: sitä ei lähetetä eikä tallenneta.",
+      "Call {phone}": "Soita {phone}",
+      "Group chat: {name}": "Ryhmächat: {name}",
+      "Anonymous feedback": "Nimetön palaute",
+      "Your answers are anonymous. They are stored with the service and the month only: not with your chat, your helper, your address or the time. Answer only what you want to.": "Vastauksesi ovat nimettömiä. Ne tallennetaan vain palvelun ja kuukauden kanssa: ei keskustelusi, auttajasi, osoitteesi tai ajankohdan kanssa. Vastaa vain siihen, mihin haluat.",
+      "Send feedback": "Lähetä palaute",
+      "Thank you for your feedback. It helps us make the service better.": "Kiitos palautteestasi. Se auttaa meitä parantamaan palvelua.",
+      "Thank you, we already received several answers from this connection. Please try again later.": "Kiitos, olemme jo saaneet tästä yhteydestä useita vastauksia. Yritä myöhemmin uudelleen.",
+      "New messages: {n}": "Uusia viestejä: {n}",
+      "in the queue": "jonossa",
+      "chat open": "keskustelu auki",
+      "chat ended": "keskustelu päättyi",
       "Write a letter": "Kirjoita kirje",
       "You can write at any time of day. You need no e-mail address and no account, and your name is not asked.": "Voit kirjoittaa mihin vuorokaudenaikaan tahansa. Et tarvitse sähköpostiosoitetta etkä tunnusta, eikä nimeäsi kysytä.",
       "I already have a letter code": "Minulla on jo kirjekoodi",
@@ -296,6 +356,36 @@
       "Please choose your age group first.": "Välj först din åldersgrupp.",
       "This chat is for under-18s. Adults have their own chat, where you are welcome:": "Den här chatten är för dig som är under 18. Vuxna har en egen chatt, där du är välkommen:",
       "Go to {name}": "Gå till {name}",
+      "The chat is closed just now": "Chatten är stängd just nu",
+      "Opening hours": "Öppettider",
+      "{day} {opens}–{closes}": "{day} {opens}–{closes}",
+      "No regular opening hours.": "Inga regelbundna öppettider.",
+      "Closed on public holidays.": "Stängd på helgdagar.",
+      "{days}: closed": "{days}: stängd",
+      "{days}: {opens}–{closes}": "{days}: {opens}–{closes}",
+      "{days}: {opens}–{closes} on weekdays": "{days}: vardagar {opens}–{closes}",
+      "{days}: open around the clock": "{days}: öppet dygnet runt",
+      "Coming changes": "Kommande ändringar",
+      "The times are Finnish time.": "Tiderna är finsk tid.",
+      "{time} Finnish time ({local} your time)": "{time} finsk tid ({local} din tid)",
+      "Help available now": "Hjälp som finns nu",
+      "In an emergency, call 112.": "I en nödsituation, ring 112.",
+      "open 24/7": "öppet dygnet runt",
+      "More services": "Fler tjänster",
+      "Show services of your area too": "Visa också tjänster i ditt område",
+      "Nationwide services only": "Endast riksomfattande tjänster",
+      "Your choice is only used on this screen: it is not sent or saved.": "Ditt val används bara på den här skärmen: det skickas inte och sparas inte.",
+      "Call {phone}": "Ring {phone}",
+      "Group chat: {name}": "Gruppchatt: {name}",
+      "Anonymous feedback": "Anonym respons",
+      "Your answers are anonymous. They are stored with the service and the month only: not with your chat, your helper, your address or the time. Answer only what you want to.": "Dina svar är anonyma. De sparas bara med tjänsten och månaden: inte med din chatt, din hjälpare, din adress eller tidpunkten. Svara bara på det du vill.",
+      "Send feedback": "Skicka respons",
+      "Thank you for your feedback. It helps us make the service better.": "Tack för din respons. Den hjälper oss att göra tjänsten bättre.",
+      "Thank you, we already received several answers from this connection. Please try again later.": "Tack, vi har redan fått flera svar från den här uppkopplingen. Försök igen senare.",
+      "New messages: {n}": "Nya meddelanden: {n}",
+      "in the queue": "i kön",
+      "chat open": "chatten pågår",
+      "chat ended": "chatten avslutad",
       "Write a letter": "Skriv ett brev",
       "You can write at any time of day. You need no e-mail address and no account, and your name is not asked.": "Du kan skriva när som helst på dygnet. Du behöver ingen e-postadress och inget konto, och ditt namn frågas inte.",
       "I already have a letter code": "Jag har redan en brevkod",
@@ -471,6 +561,19 @@
     });
   }
 
+  function localClock(date) {
+    return date.toLocaleTimeString(LOCALES[config.language], { hour: "2-digit", minute: "2-digit" });
+  }
+
+  // The browser's zone differs from Helsinki's (at `date`): say which time a time is.
+  function zoneDiffers(date) {
+    return clock(date) !== localClock(date);
+  }
+
+  function zoned(date) {
+    return zoneDiffers(date) ? t("time_zoned", { time: clock(date), local: localClock(date) }) : clock(date);
+  }
+
   function inWords(iso) {
     var date = new Date(iso);
     if (isNaN(date.getTime())) {
@@ -479,10 +582,10 @@
     var now = new Date();
     var tomorrow = new Date(now.getTime() + 24 * 3600 * 1000);
     if (helsinkiDay(date) === helsinkiDay(now)) {
-      return t("today", { time: clock(date) });
+      return t("today", { time: zoned(date) });
     }
     if (helsinkiDay(date) === helsinkiDay(tomorrow)) {
-      return t("tomorrow", { time: clock(date) });
+      return t("tomorrow", { time: zoned(date) });
     }
     var day = date.toLocaleDateString(LOCALES[config.language], {
       weekday: "long",
@@ -490,14 +593,14 @@
       month: "numeric",
       timeZone: "Europe/Helsinki"
     });
-    return t("on_day", { day: day, time: clock(date) });
+    return t("on_day", { day: day, time: zoned(date) });
   }
 
   function lineStatus(line) {
     if (line.open) {
       var closes = line.closes_at ? new Date(line.closes_at) : null;
       return closes && helsinkiDay(closes) === helsinkiDay(new Date())
-        ? t("open_until", { time: clock(closes) })
+        ? t("open_until", { time: zoned(closes) })
         : t("open_now");
     }
     return line.opens_at ? t("closed") + ". " + t("opens", { when: inWords(line.opens_at) }) : t("closed") + ". " + t("no_opening");
@@ -525,6 +628,9 @@
     lastEscape: 0,
     statusTimer: null,
     resuming: false,
+    replaying: false,
+    unread: 0,
+    launcherState: null,
     history: null
   };
 
@@ -564,15 +670,26 @@
         className: "va-launcher",
         "aria-expanded": "false",
         "aria-controls": "va-panel",
-        "aria-label": t("launcher_label"),
         onclick: function () { setOpen(ui.panel.hidden); }
       },
-      [el("span", { className: "va-launcher-icon", "aria-hidden": "true" }), t("launcher")]
+      [
+        // The name is the visible text first (axe: label-content-name-mismatch), then what a
+        // screen reader needs besides: what the button does and how many messages are new.
+        el("span", { className: "va-launcher-icon", "aria-hidden": "true" }),
+        t("launcher"),
+        el("span", { className: "va-visually-hidden", text: " – " + t("launcher_label") }),
+        (ui.launcherState = el("span", { className: "va-launcher-state", hidden: true })),
+        (ui.unread = el("span", { className: "va-unread", "aria-hidden": "true", hidden: true })),
+        (ui.unreadText = el("span", { className: "va-visually-hidden" }))
+      ]
     );
+    // Read out while the panel is minimised: new messages (the host page's title is untouched).
+    ui.announce = el("p", { className: "va-visually-hidden", role: "status", "aria-live": "polite" });
     ui.exitOutside = quickExitButton();
     ui.root.appendChild(ui.panel);
-    ui.root.appendChild(el("div", { className: "va-dock" }, [ui.exitOutside, ui.launcher]));
-    document.body.appendChild(ui.root);
+    ui.root.appendChild(el("div", { className: "va-dock" }, [ui.exitOutside, ui.launcher, ui.announce]));
+    // First in the page's tab order, whatever the host page holds: quick exit is one Tab away.
+    document.body.insertBefore(ui.root, document.body.firstChild);
     document.addEventListener("keydown", onKeydown, true);
     window.addEventListener("online", function () { if (state.token && !isConnected()) { reconnectNow(); } });
     window.addEventListener("offline", function () { if (state.ws) { state.ws.close(); } });
@@ -589,12 +706,46 @@
     });
   }
 
+  // The launcher tells a minimised asker where the chat is (queued, chatting, ended) and how
+  // many messages came meanwhile.
+  function setLauncherState(name) {
+    state.launcherState = name;
+    ui.launcherState.hidden = !name;
+    ui.launcherState.textContent = name ? t("state_" + name) : "";
+    ui.launcher.className = "va-launcher" + (name ? " va-launcher-" + name : "");
+    updateLauncherLabel();
+  }
+
+  function updateLauncherLabel() {
+    ui.unreadText.textContent = state.unread ? ", " + t("unread", { n: state.unread }) : "";
+  }
+
+  function countUnread(sender) {
+    if (!ui.panel.hidden || sender === "asker" || state.replaying) {
+      return;
+    }
+    state.unread += 1;
+    ui.unread.textContent = String(state.unread);
+    ui.unread.hidden = false;
+    ui.announce.textContent = t("unread", { n: state.unread });
+    updateLauncherLabel();
+  }
+
+  function clearUnread() {
+    state.unread = 0;
+    ui.unread.hidden = true;
+    ui.unread.textContent = "";
+    ui.announce.textContent = "";
+    updateLauncherLabel();
+  }
+
   function setOpen(open) {
     ui.panel.hidden = !open;
     ui.exitOutside.hidden = open;
     ui.launcher.setAttribute("aria-expanded", open ? "true" : "false");
     ui.root.classList.toggle("va-open", open);
     if (open) {
+      clearUnread();
       if (state.view === "loading" && !state.lines.length) {
         loadLines();
       }
@@ -721,6 +872,7 @@
 
   function showPicker() {
     state.view = "picker";
+    setLauncherState(null);
     clearBody();
     var list = el("ul", { className: "va-lines" });
     state.lines.forEach(function (line) {
@@ -728,10 +880,10 @@
         el("li", {}, [
           el(
             "button",
-            { type: "button", className: "va-line", onclick: function () { showIntro(line); } },
+            { type: "button", className: "va-line " + (line.open ? "va-line-open" : "va-line-closed"), onclick: function () { showIntro(line); } },
             [
               el("span", { className: "va-line-name", text: line.name }),
-              el("span", { className: "va-line-state" + (line.open ? " va-is-open" : ""), text: lineStatus(line) })
+              el("span", { className: "va-line-state" + (line.open ? " va-is-open" : " va-is-closed"), text: lineStatus(line) })
             ]
           )
         ])
@@ -746,31 +898,54 @@
     }, STATUS_REFRESH_MS);
   }
 
+  function backToPicker() {
+    return state.lines.length > 1
+      ? el("button", { type: "button", className: "va-link-button va-back", text: "← " + t("back"), onclick: showPicker })
+      : null;
+  }
+
+  // The line's name, state, who it is for and a notice: the top of the intro and closed views.
+  function lineHead(line, notice) {
+    return [
+      backToPicker(),
+      el("h3", { className: "va-subtitle", text: line.name }),
+      el("p", { className: "va-line-state" + (line.open ? " va-is-open" : " va-is-closed"), text: lineStatus(line) }),
+      line.description ? el("p", { className: "va-description", text: line.description }) : null,
+      notice ? el("p", { className: "va-error", role: "alert", text: notice }) : null
+    ].filter(Boolean);
+  }
+
+  // Every minute: redraw the line's view when it opens or closes.
+  function watchLine(line) {
+    state.statusTimer = setInterval(function () {
+      refreshLines(function () {
+        var fresh = state.lines.filter(function (l) { return l.slug === line.slug; })[0];
+        if ((state.view === "intro" || state.view === "closed") && fresh && fresh.open !== line.open) {
+          showIntro(fresh);
+        }
+      });
+    }, STATUS_REFRESH_MS);
+  }
+
   function showIntro(line, notice) {
-    state.view = "intro";
     state.line = line;
     state.slug = line.slug;
+    setLauncherState(null);
+    if (!line.open) {
+      showClosed(line, notice);
+      return;
+    }
+    state.view = "intro";
     clearBody();
-    var children = [];
-    if (state.lines.length > 1) {
-      children.push(el("button", { type: "button", className: "va-link-button", text: "← " + t("back"), onclick: showPicker }));
-    }
-    var heading = el("h3", { className: "va-subtitle", text: line.name });
-    children.push(heading);
-    children.push(el("p", { className: "va-line-state" + (line.open ? " va-is-open" : ""), text: lineStatus(line) }));
-    if (line.description) {
-      children.push(el("p", { className: "va-description", text: line.description }));
-    }
-    if (notice) {
-      children.push(el("p", { className: "va-error", role: "alert", text: notice }));
-    }
+    var children = lineHead(line, notice);
+    var heading = children.filter(function (node) { return node.tagName === "H3"; })[0];
     if (line.rules) {
       children.push(el("h4", { className: "va-rules-heading", id: "va-rules-heading", text: t("rules_heading") }));
       children.push(el("div", { className: "va-rules", id: "va-rules", tabindex: "0", role: "region", "aria-labelledby": "va-rules-heading" }, [
         el("p", { text: line.rules })
       ]));
     }
-    if (line.open) {
+    if (line.open) { // always: a closed line has its own view (showClosed)
       var ages = line.asks_age ? ageQuestion(line.age_ranges) : null;
       var code = el("input", { type: "text", id: "va-code", className: "va-code", autocomplete: "off", maxlength: "64" });
       var checkbox = el("input", { type: "checkbox", id: "va-accept", "aria-describedby": line.rules ? "va-rules" : null });
@@ -814,17 +989,181 @@
       );
       children.push(form);
     }
+    var group = groupLink(line);
+    if (group) {
+      children.push(group);
+    }
     children.forEach(function (child) { ui.body.appendChild(child); });
     keepFocus(heading);
     lettersOffer(line);
-    state.statusTimer = setInterval(function () {
-      refreshLines(function () {
-        var fresh = state.lines.filter(function (l) { return l.slug === line.slug; })[0];
-        if (state.view === "intro" && fresh && fresh.open !== line.open) {
-          showIntro(fresh);
-        }
+    watchLine(line);
+  }
+
+  // --- A closed line: its hours, the help available now, other services (issue 20) -----------
+  // One function per view; showClosed lists its parts in order, so another entry (letters,
+  // issue 22) is one more line there.
+
+  function showClosed(line, notice) {
+    state.view = "closed";
+    clearBody();
+    var parts = lineHead(line, notice);
+    var heading = parts.filter(function (node) { return node.tagName === "H3"; })[0];
+    parts.push(helpNowBlock(line));
+    parts.push(hoursBlock(line));
+    parts.push(referralsBlock(line.referrals, t("more_services"), function (entry) { return !entry.open_now; }));
+    parts.push(groupLink(line));
+    parts.filter(Boolean).forEach(function (part) { ui.body.appendChild(part); });
+    keepFocus(heading);
+    lettersOffer(line);
+    watchLine(line);
+  }
+
+  function utcDate(isoDay, hhmm) {
+    var day = isoDay.split("-").map(Number);
+    var time = (hhmm || "12:00").split(":").map(Number);
+    return new Date(Date.UTC(day[0], day[1] - 1, day[2], time[0], time[1]));
+  }
+
+  function wallClock(hhmm) {
+    // A Helsinki wall-clock time as the asker's language writes it (12.00, 12:00, 12:00).
+    return utcDate("2024-01-01", hhmm).toLocaleTimeString(LOCALES[config.language], {
+      hour: "2-digit",
+      minute: "2-digit",
+      timeZone: "UTC"
+    });
+  }
+
+  function weekdayName(weekday) {
+    // 0 = Monday; 1 January 2024 was a Monday.
+    return utcDate("2024-01-0" + (weekday + 1)).toLocaleDateString(LOCALES[config.language], {
+      weekday: "long",
+      timeZone: "UTC"
+    });
+  }
+
+  function dayLabel(isoDay) {
+    return utcDate(isoDay).toLocaleDateString(LOCALES[config.language], {
+      weekday: "short",
+      day: "numeric",
+      month: "numeric",
+      timeZone: "UTC"
+    });
+  }
+
+  function exceptionText(exception) {
+    var days = exception.first_day === exception.last_day
+      ? dayLabel(exception.first_day)
+      : dayLabel(exception.first_day) + " – " + dayLabel(exception.last_day);
+    if (exception.closed) {
+      return t("exception_closed", { days: days });
+    }
+    if (exception.opens === "00:00" && exception.closes === "00:00") {
+      return t("exception_all_day", { days: days });
+    }
+    var values = { days: days, opens: wallClock(exception.opens), closes: wallClock(exception.closes) };
+    return t(exception.weekdays_only ? "exception_weekdays" : "exception_hours", values);
+  }
+
+  function hoursBlock(line) {
+    if (!line.week) {
+      return null; // a server without the timetable
+    }
+    var week = el("ul", { className: "va-hours" });
+    line.week.forEach(function (day) {
+      week.appendChild(el("li", {
+        text: t("hours_day", { day: weekdayName(day.weekday), opens: wallClock(day.opens), closes: wallClock(day.closes) })
+      }));
+    });
+    var block = el("section", { className: "va-section", "aria-labelledby": "va-hours-heading" }, [
+      el("h4", { className: "va-rules-heading", id: "va-hours-heading", text: t("hours_heading") }),
+      line.week.length ? week : el("p", { text: t("hours_none") }),
+      el("p", { className: "va-hint", text: t("holidays_closed") })
+    ]);
+    if ((line.exceptions || []).length) {
+      var changes = el("ul", { className: "va-hours" });
+      line.exceptions.forEach(function (exception) {
+        changes.appendChild(el("li", { text: exceptionText(exception) }));
       });
-    }, STATUS_REFRESH_MS);
+      block.appendChild(el("h5", { className: "va-small-heading", text: t("exceptions_heading") }));
+      block.appendChild(changes);
+    }
+    if (zoneDiffers(new Date())) {
+      block.appendChild(el("p", { className: "va-hint va-zone", text: t("finnish_time") }));
+    }
+    return block;
+  }
+
+  function helpNowBlock(line) {
+    var now = (line.referrals || []).filter(function (entry) { return entry.open_now; });
+    var list = el("ul", { className: "va-referrals va-help-now" });
+    now.forEach(function (entry) { list.appendChild(referralItem(entry)); });
+    return el("section", { className: "va-section va-urgent", "aria-labelledby": "va-help-now-heading" }, [
+      el("h4", { className: "va-rules-heading", id: "va-help-now-heading", text: t("help_now") }),
+      now.length ? list : null,
+      el("p", { className: "va-emergency", text: t("emergency") })
+    ]);
+  }
+
+  function referralItem(entry) {
+    var href = entry.url ? safeUrl(entry.url) : null;
+    var item = el("li", { className: "va-referral" }, [
+      href
+        ? el("a", { href: href, target: "_blank", rel: "noopener noreferrer", className: "va-referral-name", text: entry.name })
+        : el("strong", { className: "va-referral-name", text: entry.name })
+    ]);
+    var when = entry.always_open ? t("open_always") : entry.hours;
+    if (entry.phone) {
+      item.appendChild(el("a", { href: "tel:" + entry.phone.replace(/[^+\d]/g, ""), className: "va-phone", text: t("call", { phone: entry.phone }) }));
+    }
+    if (when) {
+      item.appendChild(el("span", { className: "va-referral-hours", text: when }));
+    }
+    if (entry.description) {
+      item.appendChild(el("span", { className: "va-referral-text", text: entry.description }));
+    }
+    return item;
+  }
+
+  // Referral entries with an optional region pick. The pick filters this list in the browser:
+  // it is never sent anywhere or stored.
+  function referralsBlock(entries, title, keep) {
+    entries = (entries || []).filter(keep || function () { return true; });
+    if (!entries.length) {
+      return null;
+    }
+    var regions = entries
+      .map(function (entry) { return entry.region; })
+      .filter(function (region, index, all) { return region && all.indexOf(region) === index; })
+      .sort();
+    var list = el("ul", { className: "va-referrals" });
+    function draw(region) {
+      while (list.firstChild) {
+        list.removeChild(list.firstChild);
+      }
+      entries
+        .filter(function (entry) { return !entry.region || entry.region === region; })
+        .forEach(function (entry) { list.appendChild(referralItem(entry)); });
+    }
+    var id = "va-region-" + Math.random().toString(36).slice(2, 8);
+    var block = el("section", { className: "va-section" }, [el("h4", { className: "va-rules-heading", text: title })]);
+    if (regions.length) {
+      var select = el("select", { id: id, className: "va-region", onchange: function () { draw(select.value); } }, [
+        el("option", { value: "", text: t("region_all") })
+      ].concat(regions.map(function (region) { return el("option", { value: region, text: region }); })));
+      block.appendChild(el("label", { for: id, text: t("region_label") }));
+      block.appendChild(select);
+      block.appendChild(el("p", { className: "va-hint", text: t("region_hint") }));
+    }
+    block.appendChild(list);
+    draw("");
+    return block;
+  }
+
+  function groupLink(line) {
+    var href = line && line.group && line.group.url ? safeUrl(BASE + line.group.url) : null;
+    return href
+      ? el("p", { className: "va-group" }, [el("a", { href: href, className: "va-group-link", text: t("group_chat", { name: line.group.name }) })])
+      : null;
   }
 
   // --- The socket ------------------------------------------------------------------------------
@@ -993,7 +1332,9 @@
     state.history = null;
     state.resuming = false;
     if (history) {
+      state.replaying = true; // messages already seen before a reload are not "new"
       history.forEach(addMessage);
+      state.replaying = false;
       resendPending(history);
     }
   }
@@ -1060,6 +1401,7 @@
     ui.position.textContent = position === 1 ? t("queued_next") : t("queued", { n: position });
     ui.queueBox.hidden = false;
     ui.end.textContent = t("leave_queue");
+    setLauncherState("queued");
   }
 
   function showAssigned(helper) {
@@ -1068,6 +1410,7 @@
     showChat();
     ui.queueBox.hidden = true;
     ui.end.textContent = t("end");
+    setLauncherState("chatting");
     if (!known && !state.resuming) {
       addInfo(t("joined", { name: helper.name }));
     }
@@ -1104,7 +1447,8 @@
       }
     });
     ui.end = el("button", { type: "button", className: "va-button va-end", text: t("end"), onclick: endChat });
-    ui.body.appendChild(el("h3", { className: "va-subtitle", text: state.line.name || t("title") }));
+    ui.subtitle = el("h3", { className: "va-subtitle", text: state.line.name || t("title") });
+    ui.body.appendChild(ui.subtitle);
     ui.body.appendChild(ui.queueBox);
     ui.body.appendChild(ui.timeLeft);
     ui.body.appendChild(
@@ -1183,6 +1527,7 @@
     } else {
       ui.log.appendChild(node);
     }
+    countUnread(message.sender);
     if (message.sender !== "asker") {
       urlsIn(message.text).forEach(function (url) {
         if (state.referrals.indexOf(url) < 0) {
@@ -1384,13 +1729,18 @@
   }
 
   function showQueueFull(frame) {
-    state.view = "intro";
+    state.view = "queue_full";
+    setLauncherState(null);
     clearBody();
     var heading = el("h3", { className: "va-subtitle", text: t("queue_full_title") });
     ui.body.appendChild(heading);
     ui.body.appendChild(el("p", { role: "alert", text: frame.message }));
     ui.body.appendChild(el("p", { className: "va-line-state", text: frame.opens_at ? t("next_opening", { when: inWords(frame.opens_at) }) : t("no_opening") }));
-    var referrals = frame.referrals || [];
+    var directory = referralsBlock(state.line && state.line.referrals, t("other_services"));
+    var referrals = directory ? [] : frame.referrals || [];
+    if (directory) {
+      ui.body.appendChild(directory);
+    }
     if (referrals.length) {
       ui.body.appendChild(el("h4", { className: "va-rules-heading", text: t("other_services") }));
       var list = el("ul", { className: "va-referrals" });
@@ -1419,6 +1769,7 @@
     clearTimeout(state.reconnectTimer);
     setStatus("");
     state.view = "ended";
+    setLauncherState("ended");
     var keepLog = ui.log && ui.log.parentNode && ui.log.parentNode.parentNode === ui.body ? ui.log.parentNode : null;
     clearBody();
     var heading = el("h3", { className: "va-subtitle", tabindex: "-1", text: t("ended_title") });
@@ -1440,16 +1791,18 @@
       ui.body.appendChild(el("h4", { className: "va-rules-heading", text: t("referrals") }));
       ui.body.appendChild(list);
     }
+    var directory = referralsBlock(state.line && state.line.referrals, t("other_services"));
+    if (directory) {
+      ui.body.appendChild(directory);
+    }
     if (state.slug) {
-      ui.body.appendChild(el("p", {}, [
-        el("a", {
-          className: "va-feedback",
-          href: BASE + "/feedback/" + encodeURIComponent(state.slug) + "/",
-          target: "_blank",
-          rel: "noopener",
-          text: t("feedback")
-        })
-      ]));
+      var slug = state.slug;
+      ui.body.appendChild(el("button", {
+        type: "button",
+        className: "va-button va-feedback",
+        text: t("feedback"),
+        onclick: function () { showFeedback(slug); }
+      }));
     }
     if (keepLog) {
       keepLog.classList.add("va-log-ended");
@@ -1459,11 +1812,7 @@
       type: "button",
       className: "va-button",
       text: t("new_chat"),
-      onclick: function () {
-        ui.log = null;
-        state.ended = null;
-        state.lines.length ? (state.lines.length === 1 ? showIntro(state.lines[0]) : showPicker()) : loadLines();
-      }
+      onclick: newChat
     }));
     if (!ui.panel.hidden) {
       heading.focus();
@@ -1535,7 +1884,8 @@
       : letterApi(encodeURIComponent(slug) + "/?language=" + config.language).then(null, function () { return null; });
     shown.then(function (offer) {
       letterOffers[slug] = offer;
-      if (!offer || state.view !== "intro" || state.slug !== slug || ui.body.querySelector(".va-letters")) {
+      var lineView = state.view === "intro" || state.view === "closed";
+      if (!offer || !lineView || state.slug !== slug || ui.body.querySelector(".va-letters")) {
         return;
       }
       ui.body.appendChild(el("section", { className: "va-letters", "aria-labelledby": "va-letters-heading" }, [
@@ -1705,6 +2055,100 @@
     heading.focus();
   }
 
+  function newChat() {
+    ui.log = null;
+    state.ended = null;
+    setLauncherState(null);
+    state.lines.length ? (state.lines.length === 1 ? showIntro(state.lines[0]) : showPicker()) : loadLines();
+  }
+
+  // --- Feedback, inside the widget and under its quick exit: no new tab, no page title --------
+
+  function feedbackUrl(slug) {
+    return BASE + "/api/feedback/" + encodeURIComponent(slug) + "/?lang=" + config.language;
+  }
+
+  function showFeedback(slug) {
+    state.view = "feedback";
+    clearBody();
+    var heading = el("h3", { className: "va-subtitle", tabindex: "-1", text: t("feedback_title") });
+    ui.body.appendChild(heading);
+    ui.body.appendChild(el("p", { className: "va-description", text: t("feedback_privacy") }));
+    heading.focus();
+    fetch(feedbackUrl(slug), { credentials: "omit", cache: "no-store" })
+      .then(function (response) { return response.ok ? response.json() : Promise.reject(); })
+      .then(function (data) {
+        if (state.view === "feedback") {
+          ui.body.appendChild(feedbackForm(slug, data.questions || []));
+        }
+      })
+      .catch(function () { setStatus(t("unavailable")); });
+  }
+
+  function feedbackQuestion(question) {
+    var id = "va-fb-" + question.name;
+    if (!question.choices) {
+      return el("div", { className: "va-fb-question" }, [
+        el("label", { for: id, text: question.label }),
+        el("textarea", { id: id, name: question.name, className: "va-input", rows: "4", maxlength: String(question.max_length || MAX_CHARS) })
+      ]);
+    }
+    var fieldset = el("fieldset", { className: "va-age va-fb-question" }, [el("legend", { text: question.label })]);
+    var choices = el("div", { className: "va-fb-choices" });
+    question.choices.forEach(function (choice) {
+      if (choice[0] === "") {
+        return;
+      }
+      choices.appendChild(el("div", { className: "va-age-choice" }, [
+        el("input", { type: "radio", name: question.name, id: id + "-" + choice[0], value: choice[0] }),
+        el("label", { for: id + "-" + choice[0], text: choice[1] })
+      ]));
+    });
+    fieldset.appendChild(choices);
+    return fieldset;
+  }
+
+  function feedbackForm(slug, questions) {
+    var problem = el("p", { className: "va-error", role: "alert" });
+    var form = el("form", {
+      className: "va-start va-fb",
+      onsubmit: function (event) {
+        event.preventDefault();
+        var body = new URLSearchParams();
+        Array.prototype.forEach.call(form.elements, function (input) {
+          if (input.name && (input.type !== "radio" || input.checked) && input.value) {
+            body.append(input.name, input.value);
+          }
+        });
+        // A form-encoded POST is a CORS "simple request"; nothing identifies the asker.
+        fetch(feedbackUrl(slug), { method: "POST", body: body, credentials: "omit", cache: "no-store" })
+          .then(function (response) { return response.json().then(function (data) { return [response.status, data]; }); })
+          .then(function (answer) {
+            if (answer[0] === 200) {
+              showFeedbackThanks();
+            } else {
+              problem.textContent = answer[0] === 429 ? t("feedback_limit") : (answer[1].messages || [t("error")]).join(" ");
+            }
+          })
+          .catch(function () { problem.textContent = t("error"); });
+      }
+    }, questions.map(feedbackQuestion).concat([
+      problem,
+      el("button", { type: "submit", className: "va-button va-primary", text: t("feedback_send") })
+    ]));
+    return form;
+  }
+
+  function showFeedbackThanks() {
+    state.view = "feedback_sent";
+    clearBody();
+    var heading = el("h3", { className: "va-subtitle", tabindex: "-1", text: t("feedback_title") });
+    ui.body.appendChild(heading);
+    ui.body.appendChild(el("p", { role: "status", text: t("feedback_thanks") }));
+    ui.body.appendChild(el("button", { type: "button", className: "va-button", text: t("new_chat"), onclick: newChat }));
+    heading.focus();
+  }
+
   // --- Start -----------------------------------------------------------------------------------
 
   function boot() {
@@ -1722,6 +2166,9 @@
         var line = state.lines.filter(function (l) { return l.slug === stored.slug; })[0];
         if (line) {
           state.line = line;
+          if (state.view === "chat" && ui.subtitle) {
+            ui.subtitle.textContent = line.name; // not "Anonymous chat" after a reload
+          }
         }
       });
     }

@@ -1,14 +1,15 @@
 /*
- * The asker's letter pages (/letters/): quick exit, by the button or Esc pressed twice.
- * The page is replaced in the history by a neutral one, so Back does not come here; the pages
- * store nothing in the browser, and sessionStorage is cleared anyway.
+ * Quick exit for the asker's standalone pages (feedback, its thanks page, the group page, the
+ * letter pages): the button, or Esc pressed twice within 1.2 s. The page is hidden at once and replaced in the
+ * history by a neutral one, so Back does not come here; sessionStorage is cleared.
  */
 (function () {
   "use strict";
 
   var ESCAPE_TWICE_MS = 1200;
-  var page = document.querySelector(".l-page");
-  var neutralUrl = (page && page.getAttribute("data-neutral-url")) || "https://www.google.com/";
+  var buttons = document.querySelectorAll(".va-page-exit, .l-exit");
+  var holder = document.querySelector("[data-neutral-url]");
+  var neutralUrl = (holder && holder.getAttribute("data-neutral-url")) || "https://www.google.com/";
   var lastEscape = 0;
 
   function quickExit() {
@@ -32,9 +33,8 @@
       return;
     }
     lastEscape = now;
-  });
+  }, true);
 
-  var buttons = document.querySelectorAll(".l-exit");
   for (var i = 0; i < buttons.length; i += 1) {
     buttons[i].addEventListener("click", quickExit);
   }
