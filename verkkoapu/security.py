@@ -61,7 +61,14 @@ log = logging.getLogger(__name__)
 # --- Browser headers -------------------------------------------------------------------------
 
 # Pages an asker opens: a referrer would tell the next site where they were.
-ASKER_PREFIXES = ("/feedback/", "/group/", "/api/widget/", "/api/feedback/")
+ASKER_PREFIXES = (
+    "/feedback/",
+    "/group/",
+    "/letters/",
+    "/api/widget/",
+    "/api/feedback/",
+    "/api/letters/",
+)
 # The demo page embeds the widget and may itself be framed by the sites of EMBEDDING_ORIGINS.
 EMBEDDABLE_PATHS = ("/",)
 PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
