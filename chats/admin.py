@@ -1,11 +1,10 @@
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
 from scheduling.admin import HoursExceptionInline, OpeningHoursInline, ShiftSlotInline
-from stats.admin import TopicInline
+from stats.admin import PageAdmin, TopicInline
 from verkkoapu.admin_forms import LabelledInputs
 
 from . import board, duty, followups, group_series, groups
@@ -232,28 +231,17 @@ class AuditEventAdmin(ReadOnlyAdmin):
         return False
 
 
+def _live_page(request, context):
+    context = {**context, "board": board.live_board(), "refresh": LIVE_REFRESH_SECONDS}
+    return TemplateResponse(request, "chats/live.html", context)
+
+
 @admin.register(LiveBoard)
-class LiveBoardAdmin(ReadOnlyAdmin):
+class LiveBoardAdmin(PageAdmin):
     """A page, not a list: who is on duty, how many chats each holds, each line's queue."""
 
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def changelist_view(self, request, extra_context=None):
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": _("On duty now"),
-            "board": board.live_board(),
-            "refresh": LIVE_REFRESH_SECONDS,
-        }
-        return TemplateResponse(request, "chats/live.html", context)
-
-    def get_urls(self):
-        # Only the list URL: there are no objects to add, change or delete.
-        return super().get_urls()[:1]
+    page = staticmethod(_live_page)
+    title = _("On duty now")
 
 
 @admin.register(Referral)

@@ -45,6 +45,19 @@ def _api(view):
     return helper_only(wrapped)
 
 
+def _ok_api(action):
+    """A posted action on one thread or reply: {"ok": true} once it went through."""
+
+    @require_POST
+    @_api
+    def view(request, helper, **ids):
+        (object_id,) = ids.values()
+        action(helper, object_id)
+        return {"ok": True}
+
+    return view
+
+
 # --- Pages ---------------------------------------------------------------------------------------
 
 
@@ -161,28 +174,12 @@ def api_claim_next(request, helper, slug):
 
 @require_POST
 @_api
-def api_hand_back(request, helper, thread_id):
-    answering.hand_back(helper, thread_id)
-    return {"ok": True}
-
-
-@require_POST
-@_api
 def api_answer(request, helper, thread_id):
     body = _body(request)
     reply = answering.answer(helper, thread_id, body.get("text"), keep=bool(body.get("keep")))
     return {"reply": reply.pk, "released": reply.released_at is not None}
 
 
-@require_POST
-@_api
-def api_approve(request, helper, reply_id):
-    answering.approve(helper, reply_id)
-    return {"ok": True}
-
-
-@require_POST
-@_api
-def api_end(request, helper, thread_id):
-    answering.end_by_helper(helper, thread_id)
-    return {"ok": True}
+api_hand_back = _ok_api(answering.hand_back)
+api_approve = _ok_api(answering.approve)
+api_end = _ok_api(answering.end_by_helper)

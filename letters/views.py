@@ -207,33 +207,36 @@ def api_line(request, slug):
         return JsonResponse({"code": written.code, "answer_time": written.answer_time}, status=201)
 
 
-@asker_page
-@require_POST
-@json_view
-def api_read(request):
+def asker_post(view):
+    """A JSON post by the asker: the body parsed and the view run in the asker's language."""
+
+    @asker_page
+    @require_POST
+    @json_view
+    @wraps(view)
+    def wrapped(request):
+        body = _body(request)
+        with translation.override(_language(request, body.get("language"))):
+            return view(request, body)
+
+    return wrapped
+
+
+@asker_post
+def api_read(request, body):
     """{code}: the thread, as the asker sees it."""
-    body = _body(request)
-    with translation.override(_language(request, body.get("language"))):
-        return JsonResponse(services.read_thread(body.get("code"), ip=request_ip(request)))
+    return JsonResponse(services.read_thread(body.get("code"), ip=request_ip(request)))
 
 
-@asker_page
-@require_POST
-@json_view
-def api_reply(request):
+@asker_post
+def api_reply(request, body):
     """{code, text}: the asker's next letter in the thread."""
-    body = _body(request)
-    with translation.override(_language(request, body.get("language"))):
-        services.write_again(body.get("code"), body.get("text"), ip=request_ip(request))
-        return JsonResponse({"ok": True}, status=201)
+    services.write_again(body.get("code"), body.get("text"), ip=request_ip(request))
+    return JsonResponse({"ok": True}, status=201)
 
 
-@asker_page
-@require_POST
-@json_view
-def api_end(request):
+@asker_post
+def api_end(request, body):
     """{code}: end the thread; it is erased at once."""
-    body = _body(request)
-    with translation.override(_language(request, body.get("language"))):
-        services.end_by_asker(body.get("code"), ip=request_ip(request))
-        return JsonResponse({"ok": True})
+    services.end_by_asker(body.get("code"), ip=request_ip(request))
+    return JsonResponse({"ok": True})

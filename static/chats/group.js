@@ -17,8 +17,8 @@ import { alerter, dayAndTime, groupMessage, keepConnected, pageData, translator 
   var status = document.getElementById("group-status");
   var alertBox = document.getElementById("group-alert");
   var joinForm = document.getElementById("join-form");
-  var nicknameInput = document.getElementById("join-nickname");
-  var inviteInput = document.getElementById("join-invite");
+  var nicknameInput = joinForm.elements.nickname;
+  var inviteInput = joinForm.elements.invite;
   var joinButton = joinForm.querySelector("button");
   var room = document.getElementById("room");
   var roomTitle = document.getElementById("room-title");
@@ -26,7 +26,7 @@ import { alerter, dayAndTime, groupMessage, keepConnected, pageData, translator 
   var pinned = document.getElementById("room-pinned");
   var list = document.getElementById("room-messages");
   var compose = document.getElementById("room-compose");
-  var textInput = document.getElementById("room-text");
+  var textInput = compose.elements.text;
 
   var state = { socket: null, joined: null, kicked: false, lastId: 0 };
 
