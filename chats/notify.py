@@ -15,7 +15,7 @@ from django.db import transaction
 
 from verkkoapu import metrics
 
-from . import layer
+from . import layer, protocol
 
 log = logging.getLogger(__name__)
 
@@ -157,8 +157,6 @@ async def _asend(group: str, event: dict) -> None:
 
 async def typing(chat_id: int, *, by: str) -> None:
     """Typing is a transient hint: never stored, lost without harm."""
-    from . import protocol
-
     if by == "asker":
         event = _chat_event(None, protocol.typing_frame(chat_id), None)
     else:
