@@ -127,6 +127,13 @@ def session_ended(session_key: str) -> None:
     _send(login_session(session_key), {"type": "helper.logout"})
 
 
+def close_sockets_of_session(sender, request, user, **kwargs):
+    """`user_logged_out`: every helper socket opened with this login closes (4403)."""
+    key = getattr(getattr(request, "session", None), "session_key", None)
+    if key:
+        session_ended(key)
+
+
 def group(session_id: int, frame: dict | None = None, *, seq=None, kicked=None) -> None:
     """Everyone in a group session: a frame (message, removed, closed…) or who was kicked."""
     _send(
