@@ -11,6 +11,7 @@ class ChatsConfig(AppConfig):
         from django.contrib.auth import signals
         from django.db.models.signals import post_delete, post_save
 
+        # In ready(): Django allows models (and modules that import them) only once apps load.
         from . import audit, notify, retention, services  # noqa: F401  (retention registers its steps)
         from .accounts import sync_coordinator_group
         from .models import Bar, ServiceLine

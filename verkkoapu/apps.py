@@ -38,6 +38,7 @@ class VerkkoapuConfig(AppConfig):
         # tables need (they were clipped under the filters at 1280 px).
         admin.site.enable_nav_sidebar = False
 
+        # In ready(): Django allows models (and modules that import them) only once apps load.
         from . import security
 
         checks.register(otp_required_in_production, checks.Tags.security, deploy=True)
