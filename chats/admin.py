@@ -4,6 +4,7 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
 from scheduling.admin import HoursExceptionInline, OpeningHoursInline, ShiftSlotInline
+from scheduling.services import BookingError, parse_slot_label
 from stats.admin import PageAdmin, TopicInline
 from verkkoapu.admin_forms import LabelledInputs
 
@@ -41,8 +42,6 @@ class ServiceLineForm(forms.ModelForm):
         fields = "__all__"  # noqa: DJ007 (the admin lists the fields)
 
     def clean_default_slots(self):
-        from scheduling.services import BookingError, parse_slot_label
-
         value = self.cleaned_data["default_slots"]
         for label in filter(None, (part.strip() for part in value.split(","))):
             try:

@@ -11,7 +11,8 @@ class ChatsConfig(AppConfig):
         from django.contrib.auth import signals
         from django.db.models.signals import post_delete, post_save
 
-        from . import audit, retention, services  # noqa: F401  (retention registers its steps)
+        # In ready(): Django allows models (and modules that import them) only once apps load.
+        from . import audit, notify, retention, services  # noqa: F401  (retention registers its steps)
         from .accounts import sync_coordinator_group
         from .models import Bar, ServiceLine
 
@@ -23,31 +24,12 @@ class ChatsConfig(AppConfig):
 
         # New models' permissions reach coordinators after every migrate.
         post_migrate.connect(sync_coordinator_group, dispatch_uid="sync_coordinator_group")
+        # A logout closes every helper socket of that login (4403), before it is audited.
+        signals.user_logged_out.connect(
+            notify.close_sockets_of_session, dispatch_uid="close_sockets_of_session"
+        )
         # The audit log of logins (docs/workflow.md).
         signals.user_logged_in.connect(audit.on_login, dispatch_uid="audit_login")
         signals.user_logged_out.connect(audit.on_logout, dispatch_uid="audit_logout")
         signals.user_login_failed.connect(audit.on_login_failed, dispatch_uid="audit_login_failed")
-        self.audit_people()
-
-    def audit_people(self):
-        """Every change of a person's rights, password or authenticators (docs/security.md)."""
-        from django.contrib.auth import get_user_model
-        from django.contrib.auth.models import Group
-        from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
-        from django_otp.plugins.otp_totp.models import TOTPDevice
-
-        from . import audit
-
-        User = get_user_model()
-        pre_save.connect(audit.user_before_save, sender=User, dispatch_uid="audit_user_pre")
-        post_save.connect(audit.user_saved, sender=User, dispatch_uid="audit_user_saved")
-        post_delete.connect(audit.user_deleted, sender=User, dispatch_uid="audit_user_deleted")
-        throughs = (User.groups.through, User.user_permissions.through, Group.permissions.through)
-        for through in throughs:
-            m2m_changed.connect(
-                audit.memberships_changed, sender=through, dispatch_uid=f"audit_{through.__name__}"
-            )
-        post_save.connect(audit.device_saved, sender=TOTPDevice, dispatch_uid="audit_device_saved")
-        post_delete.connect(
-            audit.device_deleted, sender=TOTPDevice, dispatch_uid="audit_device_gone"
-        )
+        audit.connect_people()  # every change of a person's rights (docs/security.md)

@@ -17,7 +17,10 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .models import AuditEvent, HelperProfile
 
@@ -211,3 +214,18 @@ def device_saved(sender, instance, created=False, raw=False, **kwargs):
 def device_deleted(sender, instance, **kwargs):
     user = getattr(instance, "user", None)
     _person(user, f"authenticator of {_who(user)} removed")
+
+
+def connect_people():
+    """Every change of a person's rights, password or authenticators (docs/security.md)."""
+    User = get_user_model()
+    pre_save.connect(user_before_save, sender=User, dispatch_uid="audit_user_pre")
+    post_save.connect(user_saved, sender=User, dispatch_uid="audit_user_saved")
+    post_delete.connect(user_deleted, sender=User, dispatch_uid="audit_user_deleted")
+    throughs = (User.groups.through, User.user_permissions.through, Group.permissions.through)
+    for through in throughs:
+        m2m_changed.connect(
+            memberships_changed, sender=through, dispatch_uid=f"audit_{through.__name__}"
+        )
+    post_save.connect(device_saved, sender=TOTPDevice, dispatch_uid="audit_device_saved")
+    post_delete.connect(device_deleted, sender=TOTPDevice, dispatch_uid="audit_device_gone")

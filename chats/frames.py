@@ -6,6 +6,8 @@ chats.protocol re-exports every builder, so `protocol.message_frame(...)` keeps 
 import json
 from datetime import datetime
 
+from scheduling.hours import HELSINKI
+
 
 def dumps(frame: dict) -> str:
     return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
@@ -14,8 +16,6 @@ def dumps(frame: dict) -> str:
 def iso(moment: datetime | None) -> str | None:
     if moment is None:
         return None
-    from scheduling.hours import HELSINKI
-
     return moment.astimezone(HELSINKI).isoformat()
 
 

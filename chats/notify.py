@@ -15,7 +15,7 @@ from django.db import transaction
 
 from verkkoapu import metrics
 
-from . import layer
+from . import layer, protocol
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +127,13 @@ def session_ended(session_key: str) -> None:
     _send(login_session(session_key), {"type": "helper.logout"})
 
 
+def close_sockets_of_session(sender, request, user, **kwargs):
+    """`user_logged_out`: every helper socket opened with this login closes (4403)."""
+    key = getattr(getattr(request, "session", None), "session_key", None)
+    if key:
+        session_ended(key)
+
+
 def group(session_id: int, frame: dict | None = None, *, seq=None, kicked=None) -> None:
     """Everyone in a group session: a frame (message, removed, closed…) or who was kicked."""
     _send(
@@ -157,8 +164,6 @@ async def _asend(group: str, event: dict) -> None:
 
 async def typing(chat_id: int, *, by: str) -> None:
     """Typing is a transient hint: never stored, lost without harm."""
-    from . import protocol
-
     if by == "asker":
         event = _chat_event(None, protocol.typing_frame(chat_id), None)
     else:

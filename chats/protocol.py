@@ -11,6 +11,8 @@ from datetime import datetime
 
 from django.conf import settings
 
+from scheduling.hours import HELSINKI
+
 # The outgoing builders live in chats.frames; re-exported so `protocol.message_frame(...)` works.
 from .frames import (  # noqa: F401
     asker_assigned_frame,
@@ -157,8 +159,6 @@ def _time(value, name: str, *, optional=True) -> datetime | None:
     except ValueError:
         raise FrameError("invalid", f"'{name}' must be an ISO 8601 time.") from None
     if moment.tzinfo is None:
-        from scheduling.hours import HELSINKI
-
         moment = moment.replace(tzinfo=HELSINKI)
     return moment
 

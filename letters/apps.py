@@ -9,6 +9,7 @@ class LettersConfig(AppConfig):
     def ready(self):
         # The retention job's step for letters registers itself (stats/retention.py); the
         # console's start and the live board get the letters inbox (letters/hooks.py).
+        # In ready(): Django allows models (and modules that import them) only once apps load.
         from chats import board, reads
 
         from . import hooks, retention  # noqa: F401

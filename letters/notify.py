@@ -7,6 +7,8 @@ The nudge goes through chats.notify (after commit, skipped while the layer is do
 
 from chats import notify
 
+from .models import Thread
+
 EVENT = "letters.inbox"
 
 
@@ -16,7 +18,5 @@ def inbox_event(slug: str, waiting: int) -> dict:
 
 def inbox_changed(line) -> None:
     """The line's letters inbox changed: consoles of its helpers get its new length."""
-    from .models import Thread
-
     waiting = Thread.objects.filter(line_id=line.pk, waiting_since__isnull=False).count()
     notify._send(notify.helpers_group(line.slug), inbox_event(line.slug, waiting))

@@ -4,9 +4,9 @@ same function (verkkoapu/jobs.py); the monthly purge runs it too, so nothing wai
 
 from stats import retention
 
+from . import services
+
 
 @retention.step("letter_threads_expired", "letter threads past their retention (erased)")
 def erase_expired_threads(now, dry_run):
-    from . import services
-
     return services.sweep(now=now, dry_run=dry_run)

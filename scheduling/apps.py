@@ -7,4 +7,5 @@ class SchedulingConfig(AppConfig):
     verbose_name = _("Scheduling")
 
     def ready(self):
+        # In ready(): Django allows models (and modules that import them) only once apps load.
         from . import signals  # noqa: F401  (connects the receivers)

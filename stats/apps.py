@@ -9,6 +9,7 @@ class StatsConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_delete, post_save
 
+        # In ready(): Django allows models (and modules that import them) only once apps load.
         from chats.models import ServiceLine
 
         from .services import forget_practice

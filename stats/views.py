@@ -8,6 +8,8 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from chats.models import ServiceLine
+
 from . import charts, export
 from .forms import ExportForm, RangeForm, initial_range
 
@@ -60,8 +62,6 @@ def chart_page(request, context: dict):
     if form.is_bound and form.is_valid():
         lines, first, last = (form.cleaned_data[k] for k in ("lines", "first", "last"))
     else:
-        from chats.models import ServiceLine
-
         lines, first, last = list(ServiceLine.objects.all()), default["first"], default["last"]
     weekly = charts.chats_per_week(lines, first, last)
     context.update(

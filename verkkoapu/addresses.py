@@ -4,13 +4,13 @@
   view, by the same trusted-proxy rules.
 - The address rule (an IPv6 /64 is one address, `limit_key`) and its keyed hash
   (`address_hash`, salted_hmac): what bars, kicks, counters and limits store.
-- Per-address limits that hold across server processes: open chats, chats started per hour,
+- Per-address limits that hold across server processes: chats started per hour,
   unknown tokens per hour, group joins; the named window counters every limit counts with
   (`STARTS`, `TOKEN_MISSES`, ..., all `counters.WindowCounter`). Counters are keyed hashes in
   the database, purged with their hour.
 
-Nothing here imports chats at module level (chats imports this module); inside functions only
-chats.models and chats.errors, which import nothing of the chat services.
+Of chats only chats.errors (the refusals), which imports none of the chat services: chats
+imports this module. The open-chats limit, which counts chats, is chats.services.queue's.
 """
 
 import ipaddress
@@ -20,6 +20,8 @@ from datetime import datetime
 from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.utils.crypto import salted_hmac
+
+from chats.errors import ChatError  # below every chat service: it imports only chats.models
 
 from .counters import WindowCounter, window_start
 
@@ -138,41 +140,7 @@ def _forget_past_hours(now: datetime) -> None:
 def _rate_limited(message: str, limit: str):
     """`rate_limited`, with `limit` naming which (an addition to the contract: a client can say
     what to do, e.g. the widget tells an asker to end the chat open in another tab)."""
-    from chats.errors import ChatError  # the bottom of chats: it imports nothing of theirs
-
     return ChatError("rate_limited", message, limit=limit)
-
-
-def open_chats_from(ip: str, up_to: int | None = None) -> int:
-    """Queued or live one-to-one chats whose asker has this address (or its IPv6 /64); with
-    `up_to`, only those started no later than that chat."""
-    from chats.models import Chat
-
-    key = limit_key(ip)
-    chats = Chat.objects.all() if up_to is None else Chat.objects.filter(pk__lte=up_to)
-    if ":" not in key:
-        return chats.filter(asker_ip=key).count()
-    addresses = chats.filter(asker_ip__contains=":").values_list("asker_ip", flat=True)
-    return sum(1 for address in addresses if limit_key(address) == key)
-
-
-def too_many_open():
-    return _rate_limited(
-        "This connection already has open chats. End one before a new one.", "open_chats"
-    )
-
-
-def admit_chat_start(ip: str | None, now: datetime) -> None:
-    """Refuse (`rate_limited`) a new chat from an address that holds or started too many.
-
-    Call inside the transaction that creates the chat: a refusal rolls its count back, and the
-    counter row's lock makes one address's starts take turns across processes.
-    """
-    if not ip:
-        return  # no address to count by (a local socket); nothing to limit
-    count_chat_start(ip, now)
-    if open_chats_from(ip) >= settings.CHAT_MAX_OPEN_PER_ADDRESS:
-        raise too_many_open()
 
 
 def count_chat_start(ip: str | None, now: datetime) -> None:

@@ -27,7 +27,7 @@ class VerkkoapuConfig(AppConfig):
 
     def ready(self):
         from django.contrib import admin
-        from django.contrib.auth.signals import user_logged_in, user_logged_out
+        from django.contrib.auth.signals import user_logged_in
         from django.utils.translation import gettext_lazy as _
 
         # The coordinators' admin carries the service's name, in the page's language.
@@ -38,11 +38,9 @@ class VerkkoapuConfig(AppConfig):
         # tables need (they were clipped under the filters at 1280 px).
         admin.site.enable_nav_sidebar = False
 
+        # In ready(): Django allows models (and modules that import them) only once apps load.
         from . import security
 
-        user_logged_out.connect(
-            security.close_sockets_of_session, dispatch_uid="close_sockets_of_session"
-        )
         checks.register(otp_required_in_production, checks.Tags.security, deploy=True)
         if settings.PRODUCTION and not settings.OTP_REQUIRED:
             log.warning(OTP_OFF_IN_PRODUCTION)  # once per process, at start

@@ -13,6 +13,10 @@ from datetime import time, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from chats.accounts import create_coordinator, create_helper
+from chats.models import ServiceLine
+from scheduling.models import HoursException
+
 NOTE = "DEMO: open around the clock (manage.py demo --off ends it)"
 HELPER = "demo-auttaja"
 COORDINATOR = "demo-koordinaattori"
@@ -27,18 +31,12 @@ class Accounts:
 
 
 def is_on() -> bool:
-    from scheduling.models import HoursException
-
     return HoursException.objects.filter(note=NOTE).exists()
 
 
 @transaction.atomic
 def turn_on(days: int = 30) -> Accounts:
     """Open every line (for `days` from today) and (re)make the demo accounts, new passwords."""
-    from chats.accounts import create_coordinator, create_helper
-    from chats.models import ServiceLine
-    from scheduling.models import HoursException
-
     turn_off()
     today = timezone.localdate()
     HoursException.objects.create(
@@ -63,8 +61,6 @@ def turn_on(days: int = 30) -> Accounts:
 @transaction.atomic
 def turn_off() -> None:
     from django.contrib.auth import get_user_model
-
-    from scheduling.models import HoursException
 
     HoursException.objects.filter(note=NOTE).delete()
     get_user_model().objects.filter(username__in=[HELPER, COORDINATOR]).delete()

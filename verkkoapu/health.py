@@ -19,6 +19,10 @@ import json
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 
+import stats.metrics  # noqa: F401  (registers the database collector)
+from verkkoapu.metrics import exposition
+from verkkoapu.security import request_ip
+
 PATHS = ("/healthz", "/readyz", "/metrics")
 CHECK_TIMEOUT_SECONDS = 2
 
@@ -79,8 +83,6 @@ def metrics_allowed(request) -> bool:
     given = request.headers.get("Authorization", "")
     if token and hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
         return True
-    from verkkoapu.security import request_ip
-
     ip = request_ip(request)
     if ip is None:
         return False
@@ -114,9 +116,5 @@ class HealthMiddleware:
             )
         if not metrics_allowed(request):
             return HttpResponse("Forbidden\n", status=403, content_type="text/plain")
-        # Loaded with the first scrape: this middleware is built before the apps are ready.
-        import stats.metrics  # noqa: F401  (registers the database collector)
-        from verkkoapu.metrics import exposition
-
         body, content_type = exposition()
         return _no_store(HttpResponse(body, content_type=content_type))

@@ -18,6 +18,8 @@ from zoneinfo import ZoneInfo
 from django.core.management import call_command
 from django.utils import timezone
 
+from stats.models import JobRun
+
 log = logging.getLogger(__name__)
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
@@ -92,8 +94,6 @@ JOBS = [
 
 
 def due(job: Job, now: datetime) -> bool:
-    from stats.models import JobRun
-
     record = JobRun.objects.filter(name=job.name).first()
     if record is None or record.started_at is None:
         return True  # never ran (or unknown): run once now
@@ -102,8 +102,6 @@ def due(job: Job, now: datetime) -> bool:
 
 def run_due(now: datetime | None = None, jobs=None) -> list[str]:
     """Run every job that is due; the names of those this process ran."""
-    from stats.models import JobRun
-
     now = now or timezone.now()
     ran = []
     for job in jobs or JOBS:
@@ -129,8 +127,6 @@ def run_due(now: datetime | None = None, jobs=None) -> list[str]:
 
 def seconds_until_next(now: datetime, jobs=None) -> float:
     """How long the loop may sleep: until the earliest next run, at most an hour."""
-    from stats.models import JobRun
-
     waits = [3600.0]
     for job in jobs or JOBS:
         record = JobRun.objects.filter(name=job.name).first()

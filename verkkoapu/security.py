@@ -40,17 +40,14 @@ from .addresses import (  # noqa: F401  (read from here too: chats, feedback, le
     COUNTERS,
     LETTERS,
     address_hash,
-    admit_chat_start,
     admit_group_join,
     client_ip,
     count_chat_start,
     count_token_miss,
     limit_key,
-    open_chats_from,
     purge_address_counters,
     refuse_token_guessing,
     request_ip,
-    too_many_open,
     uncount_chat_start,
     window_start,
 )
@@ -294,12 +291,3 @@ def socket_login_valid(scope) -> bool:
 def socket_session_key(scope) -> str | None:
     session = scope.get("session")
     return session.session_key if session is not None else None
-
-
-def close_sockets_of_session(sender, request, user, **kwargs):
-    """`user_logged_out`: every helper socket opened with this login closes (4403)."""
-    from chats import notify
-
-    key = getattr(getattr(request, "session", None), "session_key", None)
-    if key:
-        notify.session_ended(key)

@@ -22,6 +22,39 @@ from ..models import Chat, QueueTail, ServiceLine
 TOKEN_BYTES = 24  # 192 bits
 
 
+def open_chats_from(ip: str, up_to: int | None = None) -> int:
+    """Queued or live one-to-one chats whose asker has this address (or its IPv6 /64); with
+    `up_to`, only those started no later than that chat."""
+    key = addresses.limit_key(ip)
+    chats = Chat.objects.all() if up_to is None else Chat.objects.filter(pk__lte=up_to)
+    if ":" not in key:
+        return chats.filter(asker_ip=key).count()
+    ips = chats.filter(asker_ip__contains=":").values_list("asker_ip", flat=True)
+    return sum(1 for address in ips if addresses.limit_key(address) == key)
+
+
+def too_many_open() -> ChatError:
+    """`rate_limited` with `limit` "open_chats" (the widget asks to end the chat in another tab)."""
+    return ChatError(
+        "rate_limited",
+        "This connection already has open chats. End one before a new one.",
+        limit="open_chats",
+    )
+
+
+def admit_chat_start(ip: str | None, now: datetime) -> None:
+    """Refuse (`rate_limited`) a new chat from an address that holds or started too many.
+
+    Call inside the transaction that creates the chat: a refusal rolls its count back, and the
+    counter row's lock makes one address's starts take turns across processes.
+    """
+    if not ip:
+        return  # no address to count by (a local socket); nothing to limit
+    addresses.count_chat_start(ip, now)
+    if open_chats_from(ip) >= settings.CHAT_MAX_OPEN_PER_ADDRESS:
+        raise too_many_open()
+
+
 def queue_order(line_id: int) -> list[int]:
     return list(Chat.objects.general_queue(line_id).values_list("pk", flat=True))
 
@@ -111,7 +144,7 @@ def create_queued_chat(line: ServiceLine, *, language: str, ip: str | None, now)
         _refuse_a_start_too_many(chat, now)
     else:
         with transaction.atomic():
-            addresses.admit_chat_start(ip, now)
+            admit_chat_start(ip, now)
             # The line's row is the turn; SQLite has one writer at a time anyway.
             list(ServiceLine.objects.select_for_update().filter(pk=line.pk).values_list("pk"))
             tail = (
@@ -173,10 +206,10 @@ def _refuse_a_start_too_many(chat: Chat, now: datetime) -> None:
     address in the same millisecond can still both stay: the limit is against floods, and a
     flood from one address meets the hourly count, which is exact."""
     ip = chat.asker_ip
-    if not ip or addresses.open_chats_from(ip, up_to=chat.pk) <= settings.CHAT_MAX_OPEN_PER_ADDRESS:
+    if not ip or open_chats_from(ip, up_to=chat.pk) <= settings.CHAT_MAX_OPEN_PER_ADDRESS:
         return
     if _take_back(chat, now):
-        raise addresses.too_many_open()
+        raise too_many_open()
 
 
 def _take_back(chat: Chat, now: datetime) -> bool:
