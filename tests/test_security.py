@@ -247,6 +247,10 @@ async def test_logging_out_closes_that_sessions_sockets_only(helper, sockets):
     elsewhere = await sockets(
         "/ws/helper/", other_browser.cookies[settings.SESSION_COOKIE_NAME].value
     )
+    # A console joins its login's group after it is accepted; its start frames end with
+    # `follow_ups`. (Logging out before that is caught by the heartbeat, not by this nudge.)
+    for console in [*tabs, elsewhere]:
+        await next_frame(console, "follow_ups", timeout=15)
     await sync_to_async(this_browser.post)("/accounts/logout/")
     assert [await closed_with(tab) for tab in tabs] == [4403, 4403]
     assert await receive_nothing(elsewhere, ignore=("queue", "follow_ups"))
