@@ -47,7 +47,7 @@ PAGES = [
     ("widget-letter", None, "/", LETTER),
     ("widget-queued", None, "/", QUEUE),
     ("widget-feedback", None, "/", QUEUE + [("click", ".va-end"), ("click", ".va-feedback")]),
-    ("group", None, "/group/verkkokohtaamispaikka/"),
+    ("group", None, "/group/unichat/"),
     ("feedback", None, "/feedback/vakivalta/"),
     ("letters-write", None, "/letters/vakivalta/"),
     ("letters-read", None, "/letters/read/"),
@@ -84,7 +84,7 @@ def seed() -> dict:
     from django.utils import timezone
 
     from chats.accounts import create_helper
-    from chats.models import ServiceLine
+    from chats.models import GroupSession, ServiceLine
     from feedback.models import Feedback
     from letters.models import LetterSettings
     from scheduling.models import HoursException
@@ -104,8 +104,16 @@ def seed() -> dict:
     HoursException.objects.create(line=closed, first_day=today, last_day=today, closed=True)
     for letters in (line, closed):
         LetterSettings.objects.update_or_create(line=letters, defaults={"offers_letters": True})
-    ServiceLine.objects.filter(slug="harjoitus").update(practice_code="demo")
+    ServiceLine.objects.filter(slug="harjoitus").update(active=True, practice_code="demo")
+    group = ServiceLine.objects.get(slug="unichat")
+    GroupSession.objects.create(
+        line=group,
+        title="Illan unipiiri",
+        starts_at=timezone.now() + timedelta(hours=2),
+        ends_at=timezone.now() + timedelta(hours=3),
+    )
     helper = User.objects.get(username=accounts.helper).helper
+    helper.lines.add(ServiceLine.objects.get(slug="harjoitus"))
     peer = create_helper("demo-vertainen", PASSWORD, "peer", "Vertais-Veera", [line.slug])
     if not ShiftSlot.objects.filter(line=line, active=True).exists():  # a flushed test database
         for starts in (12, 14, 16):
