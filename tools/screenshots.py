@@ -5,8 +5,10 @@
     ./dev screenshots --full          whole pages instead of the first screen
 
 It makes a throw-away SQLite database with example data (demo mode, a peer, shifts, counts,
-feedback), serves it with daphne on a free port, and drives Debian's Chromium through
-Playwright. The tests never write these files. Look at the PNGs after a change.
+feedback, one line closed today, letters on two lines, a group session, a practice code),
+serves it with daphne on a free port, and drives Debian's Chromium through Playwright. The
+widget's states (line picker, closed line, letter, queue, feedback) are shot after a few clicks
+on the asker's page. The tests never write these files. Look at the PNGs after a change.
 """
 
 import argparse
@@ -87,8 +89,7 @@ def seed() -> dict:
     from chats.models import GroupSession, ServiceLine
     from feedback.models import Feedback
     from letters.models import LetterSettings
-    from scheduling.models import HoursException
-    from scheduling.models import ShiftBooking, ShiftSlot
+    from scheduling.models import HoursException, ShiftBooking, ShiftSlot
     from stats.models import DailyCount
     from verkkoapu import demo
 
