@@ -114,7 +114,7 @@ def seed() -> dict:
         ends_at=timezone.now() + timedelta(hours=3),
     )
     helper = User.objects.get(username=accounts.helper).helper
-    helper.lines.add(ServiceLine.objects.get(slug="harjoitus"))
+    helper.lines.add(*ServiceLine.objects.filter(slug="harjoitus"))
     peer = create_helper("demo-vertainen", PASSWORD, "peer", "Vertais-Veera", [line.slug])
     if not ShiftSlot.objects.filter(line=line, active=True).exists():  # a flushed test database
         for starts in (12, 14, 16):
