@@ -5,8 +5,10 @@
     ./dev screenshots --full          whole pages instead of the first screen
 
 It makes a throw-away SQLite database with example data (demo mode, a peer, shifts, counts,
-feedback), serves it with daphne on a free port, and drives Debian's Chromium through
-Playwright. The tests never write these files. Look at the PNGs after a change.
+feedback, one line closed today, letters on two lines, a group session, a practice code),
+serves it with daphne on a free port, and drives Debian's Chromium through Playwright. The
+widget's states (line picker, closed line, letter, queue, feedback) are shot after a few clicks
+on the asker's page. The tests never write these files. Look at the PNGs after a change.
 """
 
 import argparse
@@ -27,9 +29,32 @@ CHROMIUM = "/usr/bin/chromium"
 SIZES = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 PASSWORD = "demo passphrase 2026"
 
-# (name, who is logged in, path). Paths with {line} / {helper} / {booking} are filled in.
+# The widget on the asker's page, opened and clicked through: (Playwright page method, args).
+OPEN = [("click", ".va-launcher")]
+QUEUE = OPEN + [
+    ("click", ".va-line-open >> nth=0"),
+    ("click", "#va-accept"),
+    ("click", ".va-start button[type=submit]"),
+    ("wait_for_selector", ".va-end"),
+]
+CLOSED = OPEN + [("click", ".va-line-closed >> nth=0")]
+LETTER = CLOSED + [("click", ".va-letters .va-primary"), ("fill", "#va-letter", "Hei, ...")]
+
+# (name, who is logged in, path[, steps]). Paths with {line} / {helper} / {booking} are filled
+# in; the steps run before the shot.
 PAGES = [
     ("asker-page", None, "/"),
+    ("widget-picker", None, "/", OPEN + [("wait_for_selector", ".va-line")]),
+    ("widget-closed", None, "/", CLOSED),
+    ("widget-letter", None, "/", LETTER),
+    ("widget-queued", None, "/", QUEUE),
+    ("widget-feedback", None, "/", QUEUE + [("click", ".va-end"), ("click", ".va-feedback")]),
+    ("group", None, "/group/unichat/"),
+    ("feedback", None, "/feedback/vakivalta/"),
+    ("letters-write", None, "/letters/vakivalta/"),
+    ("letters-read", None, "/letters/read/"),
+    ("practice", "helper", "/practice/harjoitus/?code=demo"),
+    ("console-letters", "helper", "/console/letters/"),
     ("login", None, "/accounts/login/"),
     ("console", "helper", "/console/"),
     ("calendar", "helper", "/console/calendar/"),
@@ -61,22 +86,36 @@ def seed() -> dict:
     from django.utils import timezone
 
     from chats.accounts import create_helper
-    from chats.models import ServiceLine
+    from chats.models import GroupSession, ServiceLine
     from feedback.models import Feedback
-    from scheduling.models import ShiftBooking, ShiftSlot
+    from letters.models import LetterSettings
+    from scheduling.models import HoursException, ShiftBooking, ShiftSlot
     from stats.models import DailyCount
     from verkkoapu import demo
 
     accounts = demo.turn_on()
+    today = timezone.localdate()
     User = get_user_model()
     for name in (accounts.helper, accounts.coordinator):
         user = User.objects.get(username=name)
         user.set_password(PASSWORD)
         user.save()
     line = ServiceLine.objects.get(slug="vakivalta")
+    closed = ServiceLine.objects.get(slug="ero")  # closed today: a later exception wins
+    HoursException.objects.create(line=closed, first_day=today, last_day=today, closed=True)
+    for letters in (line, closed):
+        LetterSettings.objects.update_or_create(line=letters, defaults={"offers_letters": True})
+    ServiceLine.objects.filter(slug="harjoitus").update(active=True, practice_code="demo")
+    group = ServiceLine.objects.get(slug="unichat")
+    GroupSession.objects.create(
+        line=group,
+        title="Illan unipiiri",
+        starts_at=timezone.now() + timedelta(hours=2),
+        ends_at=timezone.now() + timedelta(hours=3),
+    )
     helper = User.objects.get(username=accounts.helper).helper
+    helper.lines.add(*ServiceLine.objects.filter(slug="harjoitus"))
     peer = create_helper("demo-vertainen", PASSWORD, "peer", "Vertais-Veera", [line.slug])
-    today = timezone.localdate()
     if not ShiftSlot.objects.filter(line=line, active=True).exists():  # a flushed test database
         for starts in (12, 14, 16):
             ShiftSlot.objects.create(line=line, starts=clock(starts), ends=clock(starts + 2))
@@ -146,7 +185,7 @@ def shoot(base: str, ids: dict, only: str, full: bool, locale: str, out: Path) -
         )
         for size, viewport in SIZES.items():
             contexts = {}
-            for name, who, path in PAGES:
+            for name, who, path, *steps in PAGES:
                 if only and only not in name:
                     continue
                 if who not in contexts:
@@ -156,6 +195,8 @@ def shoot(base: str, ids: dict, only: str, full: bool, locale: str, out: Path) -
                 page = contexts[who].new_page()
                 page.goto(base + path.format(**ids))
                 page.wait_for_load_state("load")
+                for method, *args in steps[0] if steps else ():
+                    getattr(page, method)(*args)
                 target = out / f"{name}-{size}.png"
                 page.screenshot(path=str(target), full_page=full)
                 made.append(target)
@@ -188,6 +229,7 @@ def _example_database(folder: Path) -> tuple[dict, dict]:
         "DEBUG": "false",
         "PRODUCTION": "false",
         "OTP_REQUIRED": "false",
+        "CHAT_MAX_OPEN_PER_ADDRESS": "10",  # the widget's queued shots, all from 127.0.0.1
     }
     os.environ.update(env)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "verkkoapu.settings")
