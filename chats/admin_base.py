@@ -45,6 +45,8 @@ NOT_SECRET = {
         "rules",
         "rules_sv",
         "rules_en",
+        # A practice line's code, set by a coordinator for helpers in training (no asker's).
+        "practice_code",
     },
     # The referral directory and a line's age ranges (their statistics keys): coordinators'
     # texts for askers to read.
