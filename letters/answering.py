@@ -51,7 +51,7 @@ def inbox(helper: HelperProfile, now=None) -> list[dict]:
     now = now or timezone.now()
     waiting = (
         _helper_threads(helper)
-        .filter(waiting_since__isnull=False)
+        .waiting()
         .select_related("line", "claimed_by", "kept_by")
         .prefetch_related("topics")
         .order_by("waiting_since", "pk")

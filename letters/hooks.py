@@ -24,7 +24,8 @@ def console_frames(helper) -> list[dict]:
         )
     )
     counts = dict(
-        Thread.objects.filter(line_id__in=lines, waiting_since__isnull=False)
+        Thread.objects.waiting()
+        .filter(line_id__in=lines)
         .values("line_id")
         .annotate(waiting=Count("pk"))
         .values_list("line_id", "waiting")

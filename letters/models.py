@@ -58,6 +58,12 @@ class LetterSettings(models.Model):
         return str(self.line)
 
 
+class ThreadQuerySet(models.QuerySet):
+    def waiting(self):
+        """Threads whose asker's letter waits for an answer: the inbox."""
+        return self.filter(waiting_since__isnull=False)
+
+
 class Thread(models.Model):
     line = models.ForeignKey("chats.ServiceLine", on_delete=models.CASCADE, related_name="+")
     code_hash = models.CharField(max_length=64, unique=True)
@@ -79,6 +85,8 @@ class Thread(models.Model):
     last_reply_at = models.DateTimeField(null=True, blank=True)
     # When the asker first read the last reply: the after-read retention counts from it.
     read_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ThreadQuerySet.as_manager()
 
     class Meta:
         indexes = [models.Index(fields=["line", "waiting_since"])]

@@ -18,5 +18,5 @@ def inbox_event(slug: str, waiting: int) -> dict:
 
 def inbox_changed(line) -> None:
     """The line's letters inbox changed: consoles of its helpers get its new length."""
-    waiting = Thread.objects.filter(line_id=line.pk, waiting_since__isnull=False).count()
+    waiting = Thread.objects.waiting().filter(line_id=line.pk).count()
     notify._send(notify.helpers_group(line.slug), inbox_event(line.slug, waiting))

@@ -275,7 +275,7 @@ def erase(thread: Thread, by: str, now: datetime) -> bool:
 
 def inbox_summary(line_id: int, now=None) -> tuple[int, datetime | None]:
     """How many threads wait on the line, and since when the oldest."""
-    waiting = Thread.objects.filter(line_id=line_id, waiting_since__isnull=False)
+    waiting = Thread.objects.waiting().filter(line_id=line_id)
     oldest = waiting.order_by("waiting_since").values_list("waiting_since", flat=True).first()
     return waiting.count(), oldest
 
